@@ -1,0 +1,93 @@
+"""Salon: AutoGen's agent model on a small, fast kernel.
+
+``from salon import X`` is the port of ``from autogen_core import X``: the same names with the same
+meaning. See ``docs/runtime-semantics.md`` for the few deliberate differences.
+"""
+
+from ._agent import Agent
+from ._agent_id import AgentId
+from ._agent_instantiation import AgentInstantiationContext
+from ._agent_metadata import AgentMetadata
+from ._agent_proxy import AgentProxy
+from ._agent_runtime import AgentRuntime
+from ._agent_type import AgentType
+from ._base_agent import BaseAgent, handles, subscription_factory
+from ._cancellation_token import CancellationToken
+from ._closure_agent import ClosureAgent, ClosureContext
+from ._constants import EVENT_LOGGER_NAME, ROOT_LOGGER_NAME, TRACE_LOGGER_NAME
+from ._default_subscription import DefaultSubscription, default_subscription, type_subscription
+from ._default_topic import DefaultTopicId
+from ._function_call import FunctionCall
+from ._intervention import DefaultInterventionHandler, DropMessage, InterventionHandler
+from ._message_context import MessageContext
+from ._message_handler import MessageHandler, event, message_handler, rpc
+from ._message_handler_context import MessageHandlerContext
+from ._routed_agent import RoutedAgent
+from ._runtime_stats import RuntimeStats
+from ._serialization import (
+    JSON_DATA_CONTENT_TYPE,
+    PROTOBUF_DATA_CONTENT_TYPE,
+    DataclassJsonMessageSerializer,
+    MessageSerializer,
+    PydanticJsonMessageSerializer,
+    SerializationRegistry,
+    UnknownPayload,
+    try_get_known_serializers_for_type,
+)
+from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
+from ._subscription import Subscription
+from ._subscription_context import SubscriptionInstantiationContext
+from ._topic import TopicId
+from ._type_prefix_subscription import TypePrefixSubscription
+from ._type_subscription import TypeSubscription
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent",
+    "AgentId",
+    "AgentInstantiationContext",
+    "AgentMetadata",
+    "AgentProxy",
+    "AgentRuntime",
+    "AgentType",
+    "BaseAgent",
+    "CancellationToken",
+    "ClosureAgent",
+    "ClosureContext",
+    "DataclassJsonMessageSerializer",
+    "DefaultInterventionHandler",
+    "DefaultSubscription",
+    "DefaultTopicId",
+    "DropMessage",
+    "EVENT_LOGGER_NAME",
+    "FunctionCall",
+    "InterventionHandler",
+    "JSON_DATA_CONTENT_TYPE",
+    "MessageContext",
+    "MessageHandler",
+    "MessageHandlerContext",
+    "MessageSerializer",
+    "PROTOBUF_DATA_CONTENT_TYPE",
+    "PydanticJsonMessageSerializer",
+    "ROOT_LOGGER_NAME",
+    "RoutedAgent",
+    "RuntimeStats",
+    "SerializationRegistry",
+    "SingleThreadedAgentRuntime",
+    "Subscription",
+    "SubscriptionInstantiationContext",
+    "TRACE_LOGGER_NAME",
+    "TopicId",
+    "TypePrefixSubscription",
+    "TypeSubscription",
+    "UnknownPayload",
+    "default_subscription",
+    "event",
+    "handles",
+    "message_handler",
+    "rpc",
+    "subscription_factory",
+    "try_get_known_serializers_for_type",
+    "type_subscription",
+]
