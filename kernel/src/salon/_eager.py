@@ -134,16 +134,26 @@ class _Continue:
         loop = handler_task._loop
         yielded = self._first
         self._first = None
+        thrown: BaseException | None = None
+        if handler_task._cancel_requests:
+            # cancel() was called while the handler ran eagerly: do what a task does when it finds a pending
+            # cancellation at a suspension point - cancel the awaited future, or throw into the coroutine.
+            message = handler_task._cancel_message
+            if not (isinstance(yielded, asyncio.Future) and yielded.cancel(message)):
+                thrown = asyncio.CancelledError(message) if message is not None else asyncio.CancelledError()
+        if isinstance(yielded, asyncio.Future):
+            # Other waiters on the same future may have cleared the flag since the eager step set it.
+            yielded._asyncio_future_blocking = True
         while True:
-            thrown: BaseException | None = None
             sent: Any = None
-            try:
-                sent = yield yielded
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as e:  # CancelledError and friends, thrown in by the task
-                thrown = e
+            if thrown is None:
+                try:
+                    sent = yield yielded
+                except GeneratorExit:
+                    coro.close()
+                    raise
+                except BaseException as e:  # CancelledError and friends, thrown in by the task
+                    thrown = e
             real_task = _current_tasks.get(loop)
             _current_tasks[loop] = handler_task
             try:
@@ -152,6 +162,7 @@ class _Continue:
                 return stop.value
             finally:
                 _current_tasks[loop] = real_task
+            thrown = None
 
 
 async def _continue(awaitable: _Continue) -> Any:
@@ -189,29 +200,21 @@ class EagerStarter:
         """
         handler_task = self._spare
         handler_task._coro = coro
-        try:
-            yielded = context.run(_first_step, coro, handler_task, var, value)
-        except StopIteration as stop:
-            self.result = stop.value
-            self.error = None
-            if handler_task._callbacks is not None or handler_task._cancel_requests:
-                self._finished_with_callbacks(handler_task)
-            handler_task._coro = None
-            return None
-        except BaseException as e:
-            self.result = None
-            self.error = e
+        yielded = context.run(_first_step, coro, handler_task, var, value, self)
+        if yielded is _FINISHED:
             if handler_task._callbacks is not None or handler_task._cancel_requests:
                 self._finished_with_callbacks(handler_task)
             handler_task._coro = None
             return None
         # The handler waits: it keeps this HandlerTask for the rest of its life; a fresh one serves the next.
         self._spare = HandlerTask(self._loop)
+        if isinstance(yielded, asyncio.Future):
+            # A future marks itself "blocking" when yielded and refuses a second awaiter until a task takes
+            # it (which clears the mark). No task has it yet, so clear the mark for other handlers that
+            # await the same future in this dispatch turn; _Continue sets it again for the real task.
+            yielded._asyncio_future_blocking = False
         task = self._loop.create_task(_continue(_Continue(coro, yielded, handler_task)), context=context)
         handler_task._task = task
-        if handler_task._cancel_requests:
-            for _ in range(handler_task._cancel_requests):
-                task.cancel(handler_task._cancel_message)
         if handler_task._callbacks:
             for callback in handler_task._callbacks:
                 task.add_done_callback(_CallWith(callback, handler_task))
@@ -240,9 +243,18 @@ class _CallWith:
         self._callback(self._handler_task)
 
 
+_FINISHED = object()
+
+
 def _first_step(
-    coro: Coroutine[Any, Any, Any], handler_task: HandlerTask, var: contextvars.ContextVar[Any] | None, value: Any
+    coro: Coroutine[Any, Any, Any],
+    handler_task: HandlerTask,
+    var: contextvars.ContextVar[Any] | None,
+    value: Any,
+    starter: EagerStarter,
 ) -> Any:
+    # Catching StopIteration here, in the frame that called send(), is the cheapest way to learn that
+    # the coroutine finished; this function runs once per delivery.
     if var is not None:
         var.set(value)
     loop = handler_task._loop
@@ -250,6 +262,14 @@ def _first_step(
     _current_tasks[loop] = handler_task
     try:
         return coro.send(None)
+    except StopIteration as stop:
+        starter.result = stop.value
+        starter.error = None
+        return _FINISHED
+    except BaseException as e:
+        starter.result = None
+        starter.error = e
+        return _FINISHED
     finally:
         if previous is None:
             del _current_tasks[loop]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import itertools
 import logging
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
@@ -17,11 +19,11 @@ from ._agent_id import AgentId
 from ._cancellation_token import CancellationToken
 from ._constants import EVENT_LOGGER_NAME, TRACE_LOGGER_NAME
 from ._eager import EagerStarter
-from ._intervention import DropMessage, InterventionHandler
+from ._intervention import Dropped, InterventionHandler, run_interventions, run_response_interventions
 from ._message_context import MessageContext
+from ._message_handler import check_result
 from ._message_handler_context import _HANDLING_AGENT
 from ._subscription_router import SubscriptionRouter
-from .exceptions import MessageDroppedException
 from .logging import (
     AgentConstructionExceptionEvent,
     DeliveryStage,
@@ -43,7 +45,8 @@ _BATCH = 512
 
 # An envelope is a tuple, the cheapest record Python has:
 # (kind, message, sender, recipient_or_topic, future_or_None, cancellation_token, message_id)
-Envelope = tuple[int, Any, AgentId | None, Any, "asyncio.Future[Any] | None", CancellationToken, str]
+# A publish's token and id may be None until dispatch, so a queued publish stays small.
+Envelope = tuple[int, Any, AgentId | None, Any, "asyncio.Future[Any] | None", CancellationToken | None, str | None]
 PendingDelivery = tuple[Agent, Any, MessageContext, "asyncio.Future[Any] | None"]
 
 
@@ -74,13 +77,20 @@ class MessageDispatcher:
         self._paused = False
         self._in_flight = 0
         self._busy: dict[tuple[str, str], deque[PendingDelivery]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._conditions: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
         self._handled = 0
         self._failed = 0
         self._dropped = 0
-        self._fast_classes: dict[type, bool] = {}
+        self._class_modes: dict[type, str] = {}
         self._log_deliveries = False  # event logger enabled? read once per dispatch turn
+        self._id_prefix = uuid.uuid4().hex[:12]
+        self._id_counter = itertools.count(1)
+
+    def _next_message_id(self) -> str:
+        # Unique per runtime and cheap; a uuid4 per message would cost more than the delivery itself.
+        return f"{self._id_prefix}-{next(self._id_counter)}"
 
     def _enqueue(self, envelope: Envelope) -> None:
         self._queue.append(envelope)
@@ -115,7 +125,7 @@ class MessageDispatcher:
 
     def _dispatch_send(self, envelope: Envelope) -> None:
         _, message, sender, recipient, future, token, message_id = envelope
-        assert future is not None
+        assert future is not None and token is not None and message_id is not None  # sends carry both
         if future.done():  # the caller gave up while the message was queued
             return
         ctx = MessageContext(sender, None, True, token, message_id)
@@ -127,9 +137,12 @@ class MessageDispatcher:
 
     def _dispatch_publish(self, envelope: Envelope) -> None:
         _, message, sender, topic_id, _, token, message_id = envelope
-        ctx = MessageContext(sender, topic_id, False, token, message_id)
+        ctx = MessageContext(
+            sender, topic_id, False, token or CancellationToken(), message_id or self._next_message_id()
+        )
         source = topic_id.source
         instances = self._instances
+        modes = self._class_modes
         delivered: set[tuple[str, str]] | None = set() if self._router.has_custom else None
         for agent_type in self._router.agent_types_for(topic_id.type):
             if sender is not None and sender._key == source and sender._type == agent_type:
@@ -142,6 +155,8 @@ class MessageDispatcher:
             agent = agents.get(source)
             if agent is None:
                 self._deliver_to_new_agent(AgentId._trusted(agent_type, source), message, ctx, None)
+            elif modes.get(type(agent)) is _ROUTED:  # the common case, without the extra call
+                self._start(agent, message, ctx, None, True)
             else:
                 self._deliver(agent, message, ctx, None)
         if delivered is not None:
@@ -161,41 +176,57 @@ class MessageDispatcher:
     def _deliver(self, agent: Agent, message: Any, ctx: MessageContext, future: asyncio.Future[Any] | None) -> None:
         """Start ``agent``'s handler for ``message``; ``future`` receives an RPC's outcome."""
         cls = type(agent)
-        fast = self._fast_classes.get(cls)
-        if fast is None:
-            fast = self._fast_classes[cls] = getattr(cls, "_routes_by_default", False) is True
-            if getattr(cls, "sequential", False) is True:
-                fast = False
-        if not fast and getattr(cls, "sequential", False) is True:
+        mode = self._class_modes.get(cls)
+        if mode is None:
+            mode = self._class_modes[cls] = _delivery_mode(cls)
+        if mode is _SEQUENTIAL:
             self._deliver_sequential(agent, message, ctx, future)
-            return
-        self._start(agent, message, ctx, future, fast)
+        else:
+            self._start(agent, message, ctx, future, mode is _ROUTED)
 
     def _start(
-        self, agent: Agent, message: Any, ctx: MessageContext, future: asyncio.Future[Any] | None, fast: bool
+        self, agent: Agent, message: Any, ctx: MessageContext, future: asyncio.Future[Any] | None, routed: bool
     ) -> asyncio.Task[Any] | None:
-        coro: Coroutine[Any, Any, Any] = agent._route(message, ctx) if fast else agent.on_message(message, ctx)  # type: ignore[attr-defined]
+        handler: Any = None
+        coro: Coroutine[Any, Any, Any]
+        if routed:  # a RoutedAgent on the default path: call the selected handler directly
+            handler = agent._select(message, ctx)  # type: ignore[attr-defined]
+            coro = handler(agent, message, ctx) if handler is not None else agent.on_unhandled_message(message, ctx)  # type: ignore[attr-defined]
+        else:
+            coro = agent.on_message(message, ctx)
         starter = self._starter
-        assert starter is not None and self._context is not None
+        assert starter is not None
+        assert self._context is not None
         if self._log_deliveries:
-            _event_logger.info(
-                MessageEvent(
-                    payload=message,
-                    sender=ctx.sender,
-                    receiver=agent.id if ctx.is_rpc else ctx.topic_id,
-                    kind=MessageKind.DIRECT if ctx.is_rpc else MessageKind.PUBLISH,
-                    delivery_stage=DeliveryStage.DELIVER,
-                )
-            )
-        task = starter.start(coro, self._context.copy(), _HANDLING_AGENT, agent.id)
+            self._log_delivery(agent, message, ctx)
+        task = starter.start(coro, self._context.copy(), _HANDLING_AGENT, agent._id if routed else agent.id)  # type: ignore[attr-defined]
         if task is None:
-            self._finish(agent, message, ctx, future, starter.result, starter.error)
+            error = starter.error
+            if error is None and future is None and handler is not None:
+                result = starter.result
+                returns = handler._salon_returns
+                if returns is None or isinstance(result, returns):  # the common case: a publish handled
+                    self._handled += 1
+                    return None
+            self._finish(agent, message, ctx, future, starter.result, error, handler)
             return None
         self._in_flight += 1
         if ctx.is_rpc:
             ctx.cancellation_token.add_callback(task.cancel)
-        task.add_done_callback(partial(self._on_task_done, agent, message, ctx, future))
+        task.add_done_callback(partial(self._on_task_done, agent, message, ctx, future, handler))
+        self._keep(task)
         return task
+
+    def _log_delivery(self, agent: Agent, message: Any, ctx: MessageContext) -> None:
+        _event_logger.info(
+            MessageEvent(
+                payload=message,
+                sender=ctx.sender,
+                receiver=agent.id if ctx.is_rpc else ctx.topic_id,
+                kind=MessageKind.DIRECT if ctx.is_rpc else MessageKind.PUBLISH,
+                delivery_stage=DeliveryStage.DELIVER,
+            )
+        )
 
     def _on_task_done(
         self,
@@ -203,14 +234,15 @@ class MessageDispatcher:
         message: Any,
         ctx: MessageContext,
         future: asyncio.Future[Any] | None,
+        handler: Any,
         task: asyncio.Task[Any],
     ) -> None:
         self._in_flight -= 1
         if task.cancelled():
-            self._finish(agent, message, ctx, future, None, asyncio.CancelledError())
+            self._finish(agent, message, ctx, future, None, asyncio.CancelledError(), handler)
         else:
             error = task.exception()
-            self._finish(agent, message, ctx, future, None if error is not None else task.result(), error)
+            self._finish(agent, message, ctx, future, None if error is not None else task.result(), error, handler)
         busy = self._busy.get((agent.id.type, agent.id.key)) if self._busy else None
         if busy is not None:
             self._start_next_sequential(agent, busy)
@@ -224,9 +256,17 @@ class MessageDispatcher:
         future: asyncio.Future[Any] | None,
         result: Any,
         error: BaseException | None,
+        handler: Any,
     ) -> None:
+        if error is None and handler is not None:
+            try:
+                check_result(handler, result)
+            except ValueError as e:
+                error = e
         if error is None:
             self._handled += 1
+            if future is not None and self._log_deliveries:
+                self._log_response(agent.id, ctx.sender, result)
             if future is not None and not future.done():
                 if self._intervention_handlers:
                     self._respond_through_interventions(agent.id, ctx.sender, result, future)
@@ -235,6 +275,10 @@ class MessageDispatcher:
             return
         self._failed += 1
         if future is not None:
+            if _event_logger.isEnabledFor(logging.INFO):
+                _event_logger.info(
+                    MessageHandlerExceptionEvent(payload=message, handling_agent=agent.id, exception=error)
+                )
             if not future.done():
                 if isinstance(error, asyncio.CancelledError):
                     future.cancel()
@@ -246,6 +290,14 @@ class MessageDispatcher:
         if isinstance(error, asyncio.CancelledError):
             return
         self._report_publish_error(agent.id, message, error)
+
+    def _log_response(self, responder: AgentId, caller: AgentId | None, result: Any) -> None:
+        for stage in (DeliveryStage.SEND, DeliveryStage.DELIVER):
+            _event_logger.info(
+                MessageEvent(
+                    payload=result, sender=responder, receiver=caller, kind=MessageKind.RESPOND, delivery_stage=stage
+                )
+            )
 
     def _report_publish_error(self, agent_id: AgentId, message: Any, error: BaseException) -> None:
         if _event_logger.isEnabledFor(logging.INFO):
@@ -265,14 +317,13 @@ class MessageDispatcher:
             waiting.append((agent, message, ctx, future))
             self._in_flight += 1
             return
-        fast = getattr(type(agent), "_routes_by_default", False) is True
-        if self._start(agent, message, ctx, future, fast) is not None:
+        if self._start(agent, message, ctx, future, _routes_by_default(type(agent))) is not None:
             self._busy[key] = deque()
 
     def _start_next_sequential(
         self, agent: Agent, waiting: deque[tuple[Agent, Any, MessageContext, asyncio.Future[Any] | None]]
     ) -> None:
-        fast = getattr(type(agent), "_routes_by_default", False) is True
+        fast = _routes_by_default(type(agent))
         while waiting:
             _, message, ctx, future = waiting.popleft()
             self._in_flight -= 1
@@ -326,16 +377,22 @@ class MessageDispatcher:
             return
         self._report_publish_error(agent_id, message, error)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        assert self._starter is not None and self._context is not None
-        self._starter.start(coro, self._context.copy())
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        assert self._starter is not None
+        assert self._context is not None
+        return self._keep(self._starter.start(coro, self._context.copy()))
 
-    # ------------------------------------------------------------------ interventions
+    def _keep(self, task: asyncio.Task[Any] | None) -> asyncio.Task[Any] | None:
+        # The event loop holds tasks weakly; the runtime keeps its handlers' tasks until they finish.
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return task
 
     def _intervene(self, envelope: Envelope) -> None:
         """Run the intervention handlers on ``envelope`` in FIFO order, then dispatch what they return."""
         assert self._starter is not None and self._context is not None
-        task = self._starter.start(self._apply_interventions(envelope), self._context.copy())
+        task = self._spawn(self._apply_interventions(envelope))
         if task is not None:  # an intervention waits: hold the queue so order is kept
             self._paused = True
             self._in_flight += 1
@@ -356,33 +413,31 @@ class MessageDispatcher:
         kind, message, sender, target, future, token, message_id = envelope
         if kind == SEND and future is not None and future.done():
             return
+        if token is None:
+            token = CancellationToken()
+        if message_id is None:
+            message_id = self._next_message_id()
         ctx = MessageContext(sender, None if kind == SEND else target, kind == SEND, token, message_id)
-        for handler in self._intervention_handlers:
-            try:
-                if kind == SEND:
-                    message = await handler.on_send(message, message_context=ctx, recipient=target)
-                else:
-                    message = await handler.on_publish(message, message_context=ctx)
-            except BaseException as e:
-                if future is not None and not future.done():
-                    future.set_exception(e)
-                else:
-                    _logger.error("Intervention handler failed on %s", type(message).__name__, exc_info=e)
-                return
-            if message is DropMessage or isinstance(message, DropMessage):
-                self._dropped += 1
-                if _event_logger.isEnabledFor(logging.INFO):
-                    _event_logger.info(
-                        MessageDroppedEvent(
-                            payload=envelope[1],
-                            sender=sender,
-                            receiver=target,
-                            kind=MessageKind.DIRECT if kind == SEND else MessageKind.PUBLISH,
-                        )
-                    )
-                if future is not None and not future.done():
-                    future.set_exception(MessageDroppedException(f"Message dropped by {type(handler).__name__}"))
-                return
+        try:
+            message = await run_interventions(
+                self._intervention_handlers, message, ctx, target if kind == SEND else None
+            )
+        except BaseException as e:
+            if future is not None and not future.done():
+                future.set_exception(e)
+            else:
+                _logger.error("Intervention handler failed on %s", type(message).__name__, exc_info=e)
+            return
+        if isinstance(message, Dropped):
+            self._dropped += 1
+            if _event_logger.isEnabledFor(logging.INFO):
+                kind_of = MessageKind.DIRECT if kind == SEND else MessageKind.PUBLISH
+                _event_logger.info(
+                    MessageDroppedEvent(payload=envelope[1], sender=sender, receiver=target, kind=kind_of)
+                )
+            if future is not None and not future.done():
+                future.set_exception(message.error())
+            return
         final: Envelope = (kind, message, sender, target, future, token, message_id)
         if kind == SEND:
             self._dispatch_send(final)
@@ -393,20 +448,17 @@ class MessageDispatcher:
         self, responder: AgentId, caller: AgentId | None, result: Any, future: asyncio.Future[Any]
     ) -> None:
         async def respond() -> None:
-            response = result
-            for handler in self._intervention_handlers:
-                try:
-                    response = await handler.on_response(response, sender=responder, recipient=caller)
-                except BaseException as e:
-                    if not future.done():
-                        future.set_exception(e)
-                    return
-                if response is DropMessage or isinstance(response, DropMessage):
-                    self._dropped += 1
-                    if not future.done():
-                        future.set_exception(MessageDroppedException(f"Response dropped by {type(handler).__name__}"))
-                    return
-            if not future.done():
+            try:
+                response = await run_response_interventions(self._intervention_handlers, result, responder, caller)
+            except BaseException as e:
+                if not future.done():
+                    future.set_exception(e)
+                return
+            if isinstance(response, Dropped):
+                self._dropped += 1
+                if not future.done():
+                    future.set_exception(response.error("Response"))
+            elif not future.done():
                 future.set_result(response)
 
         self._spawn(respond())
@@ -424,3 +476,18 @@ class MessageDispatcher:
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+
+
+_ROUTED = "routed"  # a RoutedAgent that kept the default on_message path: the runtime calls its handler directly
+_GENERIC = "generic"  # any other agent: through agent.on_message
+_SEQUENTIAL = "sequential"  # sequential = True: one message at a time per instance
+
+
+def _routes_by_default(cls: type) -> bool:
+    return getattr(cls, "_routes_by_default", False) is True
+
+
+def _delivery_mode(cls: type) -> str:
+    if getattr(cls, "sequential", False) is True:
+        return _SEQUENTIAL
+    return _ROUTED if _routes_by_default(cls) else _GENERIC

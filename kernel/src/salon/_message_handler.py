@@ -8,9 +8,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal, Protocol, TypeVar, Union, cast, get_args, get_origin, get_type_hints, overload
 
 from ._message_context import MessageContext
-from .exceptions import CantHandleException
 
-__all__ = ["MessageHandler", "message_handler", "event", "rpc", "handler_types"]
+__all__ = ["MessageHandler", "message_handler", "event", "rpc", "handler_types", "check_result"]
 
 AgentT = TypeVar("AgentT", contravariant=True)
 ReceivesT = TypeVar("ReceivesT", contravariant=True)
@@ -83,27 +82,9 @@ def _build(func: F, *, kind: HandlerKind, strict: bool, match: Router | None) ->
     target_types = handler_types(hints[message_param])
     produces_types = handler_types(hints["return"])
 
+    # The function itself is the handler (no wrapper coroutine per delivery): routing by type already
+    # guarantees the message's type, and the runtime checks a strict handler's result (see check_result).
     handler: Any = func
-    if strict:
-        accepted = target_types
-        produced = produces_types
-
-        async def strict_handler(self: Any, message: Any, ctx: MessageContext) -> Any:
-            if not isinstance(message, accepted):
-                raise CantHandleException(
-                    f"{name} accepts {_names(accepted)}, not {type(message).__name__} (strict=True)."
-                )
-            result = await func(self, message, ctx)
-            if not isinstance(result, produced):
-                raise ValueError(f"{name} returned {type(result).__name__}; its annotation allows {_names(produced)}.")
-            return result
-
-        strict_handler.__name__ = func.__name__
-        strict_handler.__qualname__ = func.__qualname__
-        strict_handler.__doc__ = func.__doc__
-        strict_handler.__wrapped__ = func  # type: ignore[attr-defined]
-        handler = strict_handler
-
     handler.target_types = list(target_types)
     handler.produces_types = list(produces_types)
     handler.is_message_handler = True
@@ -112,7 +93,22 @@ def _build(func: F, *, kind: HandlerKind, strict: bool, match: Router | None) ->
     handler.router = _router(kind, match)
     # None means "accepts every message of its types": RoutedAgent then skips the router call.
     handler._salon_router = None if kind == "any" and match is None else handler.router
+    handler._salon_returns = produces_types if strict and object not in produces_types else None
     return cast(F, handler)
+
+
+def check_result(handler: Any, result: Any) -> None:
+    """Raise ``ValueError`` if a strict handler returned a value outside its return annotation.
+
+    Raises:
+        ValueError: naming the handler, what it returned and what its annotation allows.
+    """
+    returns: tuple[type, ...] | None = handler._salon_returns
+    if returns is not None and not isinstance(result, returns):
+        raise ValueError(
+            f"Handler {handler.__qualname__} returned {type(result).__name__}, but its return annotation allows "
+            f"{_names(returns)} (strict=True). Return one of those, or declare the handler with strict=False."
+        )
 
 
 def _router(kind: HandlerKind, match: Router | None) -> Router:
@@ -136,9 +132,7 @@ def message_handler(func: F) -> F: ...
 def message_handler(func: None = None, *, strict: bool = ..., match: Router | None = ...) -> Callable[[F], F]: ...
 
 
-def message_handler(
-    func: F | None = None, *, strict: bool = False, match: Router | None = None
-) -> F | Callable[[F], F]:
+def message_handler(func: F | None = None, *, strict: bool = True, match: Router | None = None) -> F | Callable[[F], F]:
     """Declare a method of a :class:`RoutedAgent` as the handler of the message types it annotates.
 
     The handler serves both direct messages and publishes. Routing is decided once per agent class:
@@ -147,8 +141,8 @@ def message_handler(
 
     Args:
         func: The ``async def (self, message: T, ctx: MessageContext) -> R`` method.
-        strict: Raise :class:`CantHandleException` for messages that are not instances of the annotated
-            types, and ``ValueError`` for responses outside the return annotation.
+        strict: Raise ``ValueError`` (to an RPC's caller; logged for a publish) when the handler returns a
+            value outside its return annotation. On by default, as in AutoGen.
         match: Extra predicate ``(message, ctx) -> bool`` to choose between handlers of the same type.
 
     Raises:
@@ -167,7 +161,7 @@ def event(func: F) -> F: ...
 def event(func: None = None, *, strict: bool = ..., match: Router | None = ...) -> Callable[[F], F]: ...
 
 
-def event(func: F | None = None, *, strict: bool = False, match: Router | None = None) -> F | Callable[[F], F]:
+def event(func: F | None = None, *, strict: bool = True, match: Router | None = None) -> F | Callable[[F], F]:
     """Like :func:`message_handler`, but only for published messages (``publish_message``)."""
     if func is None:
         return lambda f: _build(f, kind="event", strict=strict, match=match)
@@ -182,7 +176,7 @@ def rpc(func: F) -> F: ...
 def rpc(func: None = None, *, strict: bool = ..., match: Router | None = ...) -> Callable[[F], F]: ...
 
 
-def rpc(func: F | None = None, *, strict: bool = False, match: Router | None = None) -> F | Callable[[F], F]:
+def rpc(func: F | None = None, *, strict: bool = True, match: Router | None = None) -> F | Callable[[F], F]:
     """Like :func:`message_handler`, but only for direct messages (``send_message``)."""
     if func is None:
         return lambda f: _build(f, kind="rpc", strict=strict, match=match)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from ._base_agent import BaseAgent
 from ._constants import TRACE_LOGGER_NAME
 from ._message_context import MessageContext
+from ._message_handler import check_result
 from .exceptions import CantHandleException
 
 if TYPE_CHECKING:
@@ -73,16 +74,16 @@ class RoutedAgent(BaseAgent):
         cls._route_cache[message_type] = handlers
         return handlers
 
-    def _route(self, message: Any, ctx: MessageContext) -> Coroutine[Any, Any, Any]:
-        """Return the coroutine that handles ``message``; the runtime awaits (or steps) it."""
+    def _select(self, message: Any, ctx: MessageContext) -> Handler | None:
+        """Return the handler for ``message``, or ``None`` when no handler accepts it."""
         handlers = self._route_cache.get(type(message))
         if handlers is None:
             handlers = type(self)._handlers_for(type(message))
         for handler in handlers:
             router = handler._salon_router  # type: ignore[attr-defined]
             if router is None or router(message, ctx):
-                return handler(self, message, ctx)
-        return self.on_unhandled_message(message, ctx)
+                return handler
+        return None
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
@@ -101,7 +102,12 @@ class RoutedAgent(BaseAgent):
 
     async def on_message_impl(self, message: Any, ctx: MessageContext) -> Any:
         """Route ``message`` to its handler (see the class docstring)."""
-        return await self._route(message, ctx)
+        handler = self._select(message, ctx)
+        if handler is None:
+            return await self.on_unhandled_message(message, ctx)
+        result = await handler(self, message, ctx)
+        check_result(handler, result)
+        return result
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> Any:
         """Called for a message no handler accepts.

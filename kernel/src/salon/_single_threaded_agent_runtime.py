@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import itertools
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -63,8 +61,6 @@ class SingleThreadedAgentRuntime(MessageDispatcher):
     ) -> None:
         super().__init__(list(intervention_handlers or []), ignore_unhandled_exceptions)
         self._serialization_registry = SerializationRegistry()
-        self._id_prefix = uuid.uuid4().hex[:12]
-        self._id_counter = itertools.count(1)
 
     # ------------------------------------------------------------------ introspection
 
@@ -88,9 +84,6 @@ class SingleThreadedAgentRuntime(MessageDispatcher):
         )
 
     # ------------------------------------------------------------------ sending
-
-    def _next_message_id(self) -> str:
-        return f"{self._id_prefix}-{next(self._id_counter)}"
 
     async def send_message(
         self,
@@ -150,10 +143,7 @@ class SingleThreadedAgentRuntime(MessageDispatcher):
 
         The subscribers are determined when the message is dispatched, not when it is published.
         """
-        if cancellation_token is None:
-            cancellation_token = CancellationToken()
-        if message_id is None:
-            message_id = self._next_message_id()
+        # The token and the id are made at dispatch when not given: a queued publish stays small.
         if _event_logger.isEnabledFor(logging.INFO):
             _event_logger.info(
                 MessageEvent(
@@ -416,7 +406,11 @@ class SingleThreadedAgentRuntime(MessageDispatcher):
         for agent_type, instances in self._instances.items():
             for key, agent in instances.items():
                 agents[f"{agent_type}/{key}"] = dict(await agent.save_state())
-        queued = [codec.encode_publish(e[1], e[2], e[3], e[6]) for e in self._queue if e[0] == PUBLISH]
+        queued = [
+            codec.encode_publish(e[1], e[2], e[3], e[6] or self._next_message_id())
+            for e in self._queue
+            if e[0] == PUBLISH
+        ]
         return codec.state(agents, codec.encode_subscriptions(self._router), queued)
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
@@ -439,7 +433,7 @@ class SingleThreadedAgentRuntime(MessageDispatcher):
             if subscription not in existing:
                 self._router.add(subscription)
         for message, sender, topic_id, message_id in queued:
-            self._enqueue((PUBLISH, message, sender, topic_id, None, CancellationToken(), message_id))
+            self._enqueue((PUBLISH, message, sender, topic_id, None, None, message_id))
 
 
 def _resolve(waiter: asyncio.Future[None]) -> None:
