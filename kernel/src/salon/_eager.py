@@ -20,6 +20,7 @@ import asyncio
 import contextvars
 from asyncio import AbstractEventLoop
 from collections.abc import Callable, Coroutine, Generator
+from sys import getrefcount
 from typing import Any
 
 __all__ = ["EagerStarter", "HandlerTask"]
@@ -34,7 +35,16 @@ class HandlerTask:
     soon as it is created; afterwards every call is forwarded to the real task.
     """
 
-    __slots__ = ("__weakref__", "_callbacks", "_cancel_message", "_cancel_requests", "_coro", "_loop", "_task")
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_cancel_message",
+        "_cancel_requests",
+        "_coro",
+        "_finished",
+        "_loop",
+        "_task",
+    )
 
     def __init__(self, loop: AbstractEventLoop) -> None:
         self._loop = loop
@@ -43,12 +53,7 @@ class HandlerTask:
         self._cancel_requests = 0
         self._cancel_message: Any = None
         self._callbacks: list[Callable[[Any], object]] | None = None
-
-    def _reset(self) -> None:
-        self._coro = None
-        self._cancel_requests = 0
-        self._cancel_message = None
-        self._callbacks = None
+        self._finished = False
 
     # The subset of the asyncio.Task API that asyncio, anyio and user code use on the current task.
     def get_loop(self) -> AbstractEventLoop:
@@ -67,6 +72,8 @@ class HandlerTask:
         """Request cancellation: ``CancelledError`` is raised in the handler where it next waits."""
         if self._task is not None:
             return self._task.cancel(msg)
+        if self._finished:
+            return False
         self._cancel_requests += 1
         self._cancel_message = msg
         return True
@@ -84,8 +91,8 @@ class HandlerTask:
         return self._cancel_requests
 
     def done(self) -> bool:
-        """Whether the handler has finished (never true while it is current)."""
-        return self._task.done() if self._task is not None else False
+        """Whether the handler has finished."""
+        return self._task.done() if self._task is not None else self._finished
 
     def cancelled(self) -> bool:
         """Whether the handler ended by cancellation."""
@@ -202,9 +209,18 @@ class EagerStarter:
         handler_task._coro = coro
         yielded = context.run(_first_step, coro, handler_task, var, value, self)
         if yielded is _FINISHED:
-            if handler_task._callbacks is not None or handler_task._cancel_requests:
-                self._finished_with_callbacks(handler_task)
             handler_task._coro = None
+            if getrefcount(handler_task) > _UNSHARED_REFS or handler_task._callbacks is not None:
+                # Someone kept the stand-in (asyncio.current_task() stored away, a done callback): it must
+                # stay "this finished handler", so it is retired and the next handler gets a fresh one.
+                handler_task._finished = True
+                self._spare = HandlerTask(self._loop)
+                for callback in handler_task._callbacks or ():
+                    self._loop.call_soon(callback, handler_task)
+                handler_task._callbacks = None
+            elif handler_task._cancel_requests:
+                handler_task._cancel_requests = 0
+                handler_task._cancel_message = None
             return None
         # The handler waits: it keeps this HandlerTask for the rest of its life; a fresh one serves the next.
         self._spare = HandlerTask(self._loop)
@@ -221,13 +237,22 @@ class EagerStarter:
             handler_task._callbacks = None
         return task
 
-    def _finished_with_callbacks(self, handler_task: HandlerTask) -> None:
-        # Done callbacks someone added to current_task() during an eager run; the HandlerTask is about
-        # to serve the next handler, so hand the callbacks a finished stand-in instead.
-        finished = HandlerTask(self._loop)
-        for callback in handler_task._callbacks or ():
-            self._loop.call_soon(callback, finished)
-        handler_task._reset()
+    def call_as_task(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Call ``function(*args)`` with the next handler's stand-in as the current task.
+
+        Agent factories run this way, so code that asks for the current task in a constructor (sniffio,
+        anyio) finds one, as it does in AutoGen, where agents are built inside the delivery's task.
+        """
+        loop = self._loop
+        previous = _current_tasks.get(loop)
+        _current_tasks[loop] = self._spare
+        try:
+            return function(*args)
+        finally:
+            if previous is None:
+                del _current_tasks[loop]
+            else:
+                _current_tasks[loop] = previous
 
 
 class _CallWith:
@@ -244,6 +269,9 @@ class _CallWith:
 
 
 _FINISHED = object()
+# References to the spare HandlerTask when nobody else holds it: EagerStarter._spare, start()'s local
+# variable, and getrefcount's own argument.
+_UNSHARED_REFS = 3
 
 
 def _first_step(

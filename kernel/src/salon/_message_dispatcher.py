@@ -111,17 +111,30 @@ class MessageDispatcher:
         while queue and self._running and not self._paused and remaining:
             remaining -= 1
             envelope = queue.popleft()
-            if intervene:
-                self._intervene(envelope)
-            elif envelope[0] == SEND:
-                self._dispatch_send(envelope)
-            else:
-                self._dispatch_publish(envelope)
+            try:
+                if intervene:
+                    self._intervene(envelope)
+                elif envelope[0] == SEND:
+                    self._dispatch_send(envelope)
+                else:
+                    self._dispatch_publish(envelope)
+            except Exception as e:  # a bug outside any handler (a custom subscription, say) must not stall us
+                self._dispatch_failed(envelope, e)
         if queue and self._running and not self._paused:
             self._scheduled = True
             assert self._loop is not None
             self._loop.call_soon(self._run_batch, context=self._context)
         self._check_progress()
+
+    def _dispatch_failed(self, envelope: Envelope, error: Exception) -> None:
+        self._failed += 1
+        future = envelope[4]
+        if future is not None and not future.done():
+            future.set_exception(error)
+            return
+        _logger.error("Could not dispatch %s to %s", type(envelope[1]).__name__, envelope[3], exc_info=error)
+        if not self._ignore_unhandled_exceptions and self._background_exception is None:
+            self._background_exception = error
 
     def _dispatch_send(self, envelope: Envelope) -> None:
         _, message, sender, recipient, future, token, message_id = envelope
@@ -336,8 +349,10 @@ class MessageDispatcher:
     def _deliver_to_new_agent(
         self, agent_id: AgentId, message: Any, ctx: MessageContext, future: asyncio.Future[Any] | None
     ) -> None:
+        assert self._starter is not None
+        assert self._context is not None
         try:
-            created = self._agents.create(agent_id)
+            created = self._context.copy().run(self._starter.call_as_task, self._agents.create, agent_id)
         except BaseException as e:
             self._fail_construction(agent_id, message, future, e)
             return

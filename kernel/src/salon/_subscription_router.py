@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from ._agent_id import AgentId
+from ._constants import TRACE_LOGGER_NAME
 from ._default_subscription import DefaultSubscription
 from ._source_keyed_subscription import SourceKeyedSubscription
 from ._subscription import Subscription
@@ -12,7 +14,14 @@ from ._topic import TopicId
 from ._type_prefix_subscription import TypePrefixSubscription
 from ._type_subscription import TypeSubscription
 
-__all__ = ["SubscriptionRouter"]
+__all__ = ["SubscriptionRouter", "SubscriptionNotFoundError"]
+
+_logger = logging.getLogger(TRACE_LOGGER_NAME)
+
+
+class SubscriptionNotFoundError(LookupError, ValueError):
+    """No subscription has the given id (a ``ValueError`` too, as AutoGen raises)."""
+
 
 # Exact classes whose routing depends only on the topic type (subclasses may override is_match).
 _TYPE_ROUTED = frozenset({TypeSubscription, TypePrefixSubscription, DefaultSubscription})
@@ -71,7 +80,7 @@ class SubscriptionRouter:
         try:
             subscription = self._by_id.pop(subscription_id)
         except KeyError:
-            raise LookupError(f"Subscription with id {subscription_id!r} not found.") from None
+            raise SubscriptionNotFoundError(f"Subscription with id {subscription_id!r} not found.") from None
         if type(subscription) in _TYPE_ROUTED:
             self._type_routed.remove(subscription)  # type: ignore[arg-type]
         else:
@@ -104,10 +113,17 @@ class SubscriptionRouter:
         """Recipients from subscriptions that are not built-in, in subscription order, without duplicates."""
         recipients: list[AgentId] = []
         for subscription in self._custom:
-            if subscription.is_match(topic_id):
+            try:
+                if not subscription.is_match(topic_id):
+                    continue
                 agent_id = subscription.map_to_agent(topic_id)
-                if agent_id not in recipients:
-                    recipients.append(agent_id)
+            except Exception:  # one broken subscription must not keep the message from the others
+                _logger.exception(
+                    "Subscription %r failed on topic %s; it is skipped for this message.", subscription, topic_id
+                )
+                continue
+            if agent_id not in recipients:
+                recipients.append(agent_id)
         return recipients
 
     def recipients(self, topic_id: TopicId) -> list[AgentId]:
