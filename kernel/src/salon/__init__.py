@@ -4,6 +4,9 @@
 meaning. See ``docs/runtime-semantics.md`` for the few deliberate differences.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._agent import Agent
 from ._agent_id import AgentId
 from ._agent_instantiation import AgentInstantiationContext
@@ -43,6 +46,30 @@ from ._type_subscription import TypeSubscription
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:  # loaded on first use (below), so `import salon` stays free of pluggy and pydantic
+    from ._component_registry import ComponentRegistry, ComponentSpec
+    from ._plugin_manager import PluginManager, PluginRecord
+    from .hookspecs import hookimpl
+
+_LAZY: dict[str, tuple[str, str]] = {
+    "hookimpl": ("salon.hookspecs", "hookimpl"),
+    "PluginManager": ("salon._plugin_manager", "PluginManager"),
+    "PluginRecord": ("salon._plugin_manager", "PluginRecord"),
+    "ComponentRegistry": ("salon._component_registry", "ComponentRegistry"),
+    "ComponentSpec": ("salon._component_registry", "ComponentSpec"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'salon' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "Agent",
     "AgentId",
@@ -53,6 +80,8 @@ __all__ = [
     "AgentType",
     "BaseAgent",
     "CancellationToken",
+    "ComponentRegistry",
+    "ComponentSpec",
     "ClosureAgent",
     "ClosureContext",
     "DataclassJsonMessageSerializer",
@@ -69,6 +98,8 @@ __all__ = [
     "MessageHandlerContext",
     "MessageSerializer",
     "PROTOBUF_DATA_CONTENT_TYPE",
+    "PluginManager",
+    "PluginRecord",
     "PydanticJsonMessageSerializer",
     "ROOT_LOGGER_NAME",
     "RoutedAgent",
@@ -85,6 +116,7 @@ __all__ = [
     "default_subscription",
     "event",
     "handles",
+    "hookimpl",
     "message_handler",
     "rpc",
     "subscription_factory",
