@@ -115,10 +115,16 @@ class HandlerTask:
         self._callbacks = [cb for cb in self._callbacks if cb != fn]
         return before - len(self._callbacks)
 
+    # asyncio.Task internals that anyio reads to decide how to deliver a cancellation.
     @property
     def _fut_waiter(self) -> Any:
-        # Read by anyio to decide how to deliver a cancellation.
         return getattr(self._task, "_fut_waiter", None)
+
+    @property
+    def _must_cancel(self) -> bool:
+        if self._task is not None:
+            return bool(getattr(self._task, "_must_cancel", False))
+        return self._cancel_requests > 0
 
     def __repr__(self) -> str:
         state = "pending" if self._task is None else repr(self._task)
