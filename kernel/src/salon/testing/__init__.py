@@ -4,6 +4,12 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
 
 - :class:`RuntimeConformanceSuite`: subclass it to run the runtime conformance tests on an
   :class:`~salon.AgentRuntime` implementation.
+- :class:`ModelClientConformanceSuite`: subclass it to run the model-client conformance tests on a
+  :class:`~salon.models.ChatCompletionClient` implementation.
+- :class:`WorkbenchConformanceSuite`: subclass it to run the workbench conformance tests on a
+  :class:`~salon.tools.Workbench` implementation (over :func:`conformance_tools`).
+- :class:`CodeExecutorConformanceSuite`: subclass it to run the code executor conformance tests on a
+  :class:`~salon.code_executor.CodeExecutor` implementation.
 """
 
 import pytest
@@ -11,6 +17,8 @@ import pytest
 # Rewrite the asserts of the suite's modules (as pytest does for test files) so that a failing
 # conformance test shows the compared values. Must run before those modules are imported.
 pytest.register_assert_rewrite(
+    "salon.testing._code_executor_conformance",
+    "salon.testing._workbench_conformance",
     "salon.testing._conformance_delivery",
     "salon.testing._conformance_handler_tasks",
     "salon.testing._conformance_handlers",
@@ -18,9 +26,12 @@ pytest.register_assert_rewrite(
     "salon.testing._conformance_lifecycle",
     "salon.testing._conformance_robustness",
     "salon.testing._conformance_scheduling",
+    "salon.testing._model_client_conformance",
     "salon.testing._runtime_harness",
 )
 
+from ._code_executor_conformance import CodeExecutorConformanceSuite, ExecutorFactory  # noqa: E402
+from ._model_client_conformance import ModelClientConformanceSuite, ScriptedReply  # noqa: E402
 from ._runtime_agents import (  # noqa: E402
     Boom,
     ConformanceError,
@@ -42,13 +53,23 @@ from ._runtime_harness import (  # noqa: E402
     RuntimeStatsView,
     assert_stats,
 )
+from ._workbench_conformance import WorkbenchConformanceSuite, WorkbenchFactory  # noqa: E402
+from ._workbench_tools import CONFORMANCE_TOOL_NAMES, ConformanceToolError, conformance_tools  # noqa: E402
 
 __all__ = [
+    "CONFORMANCE_TOOL_NAMES",
+    "CodeExecutorConformanceSuite",
+    "ConformanceToolError",
+    "ExecutorFactory",
+    "WorkbenchConformanceSuite",
+    "WorkbenchFactory",
+    "conformance_tools",
     "Boom",
     "ConformanceError",
     "ConformanceRuntime",
     "Nap",
     "Note",
+    "ModelClientConformanceSuite",
     "Ping",
     "Pong",
     "ProbeAgent",
@@ -58,6 +79,7 @@ __all__ = [
     "RuntimeFactory",
     "RuntimeHarness",
     "RuntimeStatsView",
+    "ScriptedReply",
     "SequentialProbeAgent",
     "Wait",
     "assert_stats",

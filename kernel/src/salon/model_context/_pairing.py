@@ -1,0 +1,104 @@
+"""Tool-call pairing: the unit a model context may keep or drop, but never split.
+
+Providers reject a request in which a tool-call :class:`~salon.models.AssistantMessage` is not followed
+by its :class:`~salon.models.FunctionExecutionResultMessage`, or in which results appear without the call
+before them. So the contexts do not window over messages but over *units*:
+
+- a **tool-call unit** is a tool-call message together with the result messages directly after it
+  (one or several; pairing is by position, because some models send empty call ids);
+- every other message is a unit of its own.
+
+A tool-call message with no result after it, and result messages with no tool-call message before them,
+are *broken*: they cannot be sent as they are, so no view includes them. In a conversation built the
+usual way (call, then its results) nothing is broken, except for the moment between adding a call and
+adding its results.
+
+Both walks below agree on what a unit is; the backward walk lets a window that needs only the newest
+messages stop early instead of scanning the whole history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ..models import AssistantMessage, FunctionExecutionResultMessage, LLMMessage
+
+__all__ = ["is_tool_call", "units", "units_newest_first", "newest_within", "flatten"]
+
+Span = tuple[int, int]
+"""A unit as ``(start, end)`` indexes into the history, end exclusive."""
+
+
+def is_tool_call(message: LLMMessage) -> bool:
+    """Return whether ``message`` asks for tool calls (an assistant message whose content is a list)."""
+    return isinstance(message, AssistantMessage) and isinstance(message.content, list)
+
+
+def _is_result(message: LLMMessage) -> bool:
+    return isinstance(message, FunctionExecutionResultMessage)
+
+
+def units(messages: Sequence[LLMMessage]) -> Iterator[Span]:
+    """Yield the spans of the unbroken units of ``messages``, oldest first."""
+    count = len(messages)
+    i = 0
+    while i < count:
+        message = messages[i]
+        if _is_result(message):  # results with no call before them: broken
+            i += 1
+            continue
+        if is_tool_call(message):
+            end = i + 1
+            while end < count and _is_result(messages[end]):
+                end += 1
+            if end > i + 1:
+                yield i, end
+            i = end  # a call with no results is broken and skipped
+            continue
+        yield i, i + 1
+        i += 1
+
+
+def units_newest_first(messages: Sequence[LLMMessage]) -> Iterator[Span]:
+    """Yield the same spans as :func:`units`, newest first, looking only as far back as the caller reads."""
+    end = len(messages)
+    while end > 0:
+        start = end
+        while start > 0 and _is_result(messages[start - 1]):
+            start -= 1
+        if start < end:  # a run of results: a unit with the call before it, else broken
+            if start > 0 and is_tool_call(messages[start - 1]):
+                yield start - 1, end
+                end = start - 1
+            else:
+                end = start
+            continue
+        if not is_tool_call(messages[end - 1]):  # a call here has no results after it: broken
+            yield end - 1, end
+        end -= 1
+
+
+def newest_within(messages: Sequence[LLMMessage], limit: int) -> list[Span]:
+    """Return the newest units (oldest first) whose messages number at most ``limit``.
+
+    The newest unit is always included, even when it alone is larger than ``limit``: a window without the
+    latest turn would make the model answer something other than what was just said, and an empty window
+    would send no conversation at all.
+    """
+    taken: list[Span] = []
+    size = 0
+    for start, end in units_newest_first(messages):
+        if taken and size + (end - start) > limit:
+            break
+        taken.append((start, end))
+        size += end - start
+    taken.reverse()
+    return taken
+
+
+def flatten(messages: Sequence[LLMMessage], spans: Sequence[Span]) -> list[LLMMessage]:
+    """Return the messages of ``spans`` (oldest first) as one new list."""
+    out: list[LLMMessage] = []
+    for start, end in spans:
+        out.extend(messages[start:end])
+    return out
