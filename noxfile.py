@@ -47,8 +47,6 @@ NOT_DISTS = frozenset({"contrib/plugin-template"})
 KERNEL = "salon"
 #: The peer the benchmarks compare against, installed in a venv of its own (never next to salon).
 AUTOGEN_CORE = "autogen-core==0.7.5"
-#: Workspace distributions installed for the benchmarks (add e.g. "salon-redis" when a benchmark needs it).
-BENCH_DISTS = (KERNEL,)
 BENCH_SMOKE_ARGS = ("--scale", "0.02", "--reps", "1")
 MAIN_EXAMPLE = "examples/runtime_quickstart.py"
 
@@ -286,7 +284,8 @@ def _autogen_python(session: nox.Session, *, required: bool) -> str | None:
 def _bench(session: nox.Session, args: Sequence[str], *, peer_required: bool) -> None:
     if not (ROOT / "benchmarks" / "__main__.py").exists():
         session.skip("benchmarks/__main__.py does not exist yet")
-    _install(session, _closure(BENCH_DISTS), _group(PYPROJECT, "bench"))
+    # Every workspace distribution: the CLI workload's target is "salon plugins with every plugin installed".
+    _install(session, _closure(WORKSPACE), _group(PYPROJECT, "bench"))
     peer = _autogen_python(session, required=peer_required)
     peer_args = ["--autogen-python", peer] if peer else []
     session.run("python", "-m", "benchmarks", *peer_args, *args, *session.posargs)

@@ -56,11 +56,18 @@ def render(
                     [
                         workload.title,
                         metric,
-                        cell(ours, missing.get(candidate, "error")),
-                        cell(theirs, missing.get(baseline, "error")),
+                        cell(ours, _note(measured, candidate, missing)),
+                        cell(theirs, _note(measured, baseline, missing)),
                         f"{ratio:.1f}x" if ratio else "-",
                     ]
                 )
                 + " |"
             )
     return "\n".join(rows)
+
+
+def _note(measured: dict[str, dict[str, Stat]], subject: str, missing: dict[str, str]) -> str:
+    """What a cell without numbers says: why the subject is missing, ``n/a`` if it ran but has no such metric."""
+    if subject in missing:
+        return missing[subject]
+    return "n/a" if subject in measured else "error"

@@ -69,6 +69,7 @@ TARGETS: tuple[Relative | Ceiling, ...] = (
     Ceiling("W4 retained memory <= 400 B per agent", "W4", "retained_bytes_per_agent", 400.0),
     Ceiling("W5 <= 10 us per hop (p50)", "W5", "per_hop_p50_us", 10.0),
     Relative("import salon <= 0.5x import autogen_core", "IMPORT", "import_ms", 2.0),
+    Ceiling("salon plugins < 300 ms (whole process, every plugin installed)", "CLI", "plugins_ms", 300.0),
 )
 
 

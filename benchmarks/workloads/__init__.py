@@ -7,7 +7,15 @@ against the peer baseline measured on the same machine.
 from __future__ import annotations
 
 from benchmarks._spec import Workload
-from benchmarks.workloads import import_time, w1_rpc, w2_concurrent_rpc, w3_fanout, w4_many_agents, w5_chain
+from benchmarks.workloads import (
+    cli_plugins,
+    import_time,
+    w1_rpc,
+    w2_concurrent_rpc,
+    w3_fanout,
+    w4_many_agents,
+    w5_chain,
+)
 
 ALL: tuple[Workload, ...] = (
     w1_rpc.WORKLOAD,
@@ -16,6 +24,7 @@ ALL: tuple[Workload, ...] = (
     w4_many_agents.WORKLOAD,
     w5_chain.WORKLOAD,
     import_time.WORKLOAD,
+    cli_plugins.WORKLOAD,
 )
 
 

@@ -47,7 +47,12 @@ from ._type_subscription import TypeSubscription
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # loaded on first use (below), so `import salon` stays free of pluggy and pydantic
+    from ._component_dump import dump_component, load_component
     from ._component_registry import ComponentRegistry, ComponentSpec
+    from ._config_errors import ConfigError, ConfigProblem
+    from ._config_refs import Inline, Ref
+    from ._config_schema import config_json_schema
+    from ._container import Container
     from ._plugin_manager import PluginManager, PluginRecord
     from .hookspecs import hookimpl
 
@@ -57,6 +62,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "PluginRecord": ("salon._plugin_manager", "PluginRecord"),
     "ComponentRegistry": ("salon._component_registry", "ComponentRegistry"),
     "ComponentSpec": ("salon._component_registry", "ComponentSpec"),
+    "Container": ("salon._container", "Container"),
+    "ConfigError": ("salon._config_errors", "ConfigError"),
+    "ConfigProblem": ("salon._config_errors", "ConfigProblem"),
+    "Ref": ("salon._config_refs", "Ref"),
+    "Inline": ("salon._config_refs", "Inline"),
+    "dump_component": ("salon._component_dump", "dump_component"),
+    "load_component": ("salon._component_dump", "load_component"),
+    "config_json_schema": ("salon._config_schema", "config_json_schema"),
 }
 
 
@@ -82,6 +95,9 @@ __all__ = [
     "CancellationToken",
     "ComponentRegistry",
     "ComponentSpec",
+    "ConfigError",
+    "ConfigProblem",
+    "Container",
     "ClosureAgent",
     "ClosureContext",
     "DataclassJsonMessageSerializer",
@@ -91,6 +107,7 @@ __all__ = [
     "DropMessage",
     "EVENT_LOGGER_NAME",
     "FunctionCall",
+    "Inline",
     "InterventionHandler",
     "JSON_DATA_CONTENT_TYPE",
     "MessageContext",
@@ -102,6 +119,7 @@ __all__ = [
     "PluginRecord",
     "PydanticJsonMessageSerializer",
     "ROOT_LOGGER_NAME",
+    "Ref",
     "RoutedAgent",
     "RuntimeStats",
     "SerializationRegistry",
@@ -113,10 +131,13 @@ __all__ = [
     "TypePrefixSubscription",
     "TypeSubscription",
     "UnknownPayload",
+    "config_json_schema",
     "default_subscription",
+    "dump_component",
     "event",
     "handles",
     "hookimpl",
+    "load_component",
     "message_handler",
     "rpc",
     "subscription_factory",

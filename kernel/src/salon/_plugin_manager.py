@@ -11,7 +11,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from ._component_registry import COMPONENT_KINDS, ComponentRegistry, ComponentSpec
+from ._component_registry import COMPONENT_KINDS, ComponentRegistry, ComponentSpec, DuplicateComponentError
 
 __all__ = ["PluginManager", "PluginRecord", "PluginLoadError", "ENTRY_POINT_GROUP"]
 
@@ -162,9 +162,32 @@ class PluginManager:
             registry = ComponentRegistry()
             for kind, hook_name in COMPONENT_KINDS.items():
                 for impl in getattr(self._pluggy.hook, hook_name).get_hookimpls():
-                    impl.function(register=self._register_callback(registry, kind, impl.plugin_name))
+                    self._collect(impl, registry, kind)
             self._registry = registry
         return self._registry
+
+    def _collect(self, impl: Any, registry: ComponentRegistry, kind: str) -> None:
+        """Run one plugin's registration hook; a hook that raises marks its plugin failed (or raises, if strict)."""
+        callback = self._register_callback(registry, kind, impl.plugin_name)
+        try:
+            impl.function(**({"register": callback} if "register" in impl.argnames else {}))
+        except DuplicateComponentError:
+            raise
+        except Exception as e:
+            record = self._records.get(impl.plugin_name)
+            distribution = record.distribution if record else impl.plugin_name
+            version = record.version if record else "?"
+            error = f"{impl.function.__name__} raised {type(e).__name__}: {e}"
+            self._fail(impl.plugin_name, distribution, version, error, e)
+
+    def message_serializers(self) -> list[Any]:
+        """Every serializer the plugins registered (``register_message_serializers``), ready to add to a runtime."""
+        serializers: list[Any] = []
+        for spec in self.registry:
+            if spec.kind == "message_serializer":
+                made = spec.factory()
+                serializers.extend(made if isinstance(made, list | tuple) else [made])
+        return serializers
 
     def _register_callback(self, registry: ComponentRegistry, kind: str, plugin: str) -> Callable[..., None]:
         record = self._records.get(plugin)

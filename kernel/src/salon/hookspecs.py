@@ -1,9 +1,11 @@
 """Salon's hook specifications: what a plugin can provide.
 
 A plugin is a module (or object) with functions decorated ``@salon.hookimpl`` whose names match the
-hooks below, found through the entry point group ``salon``. Registration hooks are called once, when a
-plugin manager is set up, with a ``register`` callback; lifecycle hooks are called by the container
-around a runtime's life. No hook is called on a hot path (per message, per model or tool call).
+hooks below, found through the entry point group ``salon``. Registration hooks are called with a
+``register`` callback when a plugin manager first builds its registry (and again after a plugin is
+added to it), so they must do nothing but call ``register``; a registration hook that raises marks its
+plugin as failed. Lifecycle hooks are called by the container around a runtime's life. No hook is
+called on a hot path (per message, per model or tool call).
 
 Every ``register`` callback has the signature::
 
@@ -46,7 +48,7 @@ def register_runtimes(register: Register) -> None:
     :param register: registers one runtime factory; the kernel registers ``local``
         (:class:`~salon.SingleThreadedAgentRuntime`).
 
-    Called once per plugin manager, when it loads its plugins.
+    Called when the plugin manager builds its registry (see the module docstring).
     """
 
 
@@ -124,7 +126,9 @@ def register_team_strategies(register: Register) -> None:
 
 @hookspec
 def register_termination_conditions(register: Register) -> None:
-    """Register termination conditions (``termination: {use: NAME}``, combinable with ``any:``/``all:``).
+    """Register termination conditions, written in place where an option takes one (``team.options.termination``).
+
+    Conditions combine with ``{any: [...]}`` (``|``) and ``{all: [...]}`` (``&``), nestable.
 
     :param register: registers one termination condition factory.
     """
@@ -135,7 +139,8 @@ def register_message_serializers(register: Register) -> None:
     """Register message serializers for types that cross process boundaries.
 
     :param register: registers one serializer factory (called with no options; returns a
-        :class:`~salon.MessageSerializer` or a list of them).
+        :class:`~salon.MessageSerializer` or a list of them). A container adds every registered
+        serializer to the runtime it starts.
     """
 
 
