@@ -10,6 +10,10 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
   :class:`~salon.tools.Workbench` implementation (over :func:`conformance_tools`).
 - :class:`CodeExecutorConformanceSuite`: subclass it to run the code executor conformance tests on a
   :class:`~salon.code_executor.CodeExecutor` implementation.
+- :class:`OpenAIChatServer`: a scripted server speaking OpenAI's chat-completions wire protocol on
+  127.0.0.1, for testing clients through the real ``openai`` SDK over real HTTP.
+- :class:`AnthropicTestServer`: a scripted Anthropic Messages API server on 127.0.0.1, for testing
+  clients through the real ``anthropic`` SDK over real HTTP.
 """
 
 import pytest
@@ -30,8 +34,17 @@ pytest.register_assert_rewrite(
     "salon.testing._runtime_harness",
 )
 
+from ._anthropic_server import AnthropicFailure, AnthropicReply, AnthropicRequest, AnthropicTestServer  # noqa: E402
 from ._code_executor_conformance import CodeExecutorConformanceSuite, ExecutorFactory  # noqa: E402
 from ._model_client_conformance import ModelClientConformanceSuite, ScriptedReply  # noqa: E402
+from ._openai_server import (  # noqa: E402
+    OpenAIChatServer,
+    OpenAIErrorReply,
+    OpenAIRequest,
+    OpenAIServerReply,
+    OpenAITextReply,
+    OpenAIToolCallsReply,
+)
 from ._runtime_agents import (  # noqa: E402
     Boom,
     ConformanceError,
@@ -57,6 +70,10 @@ from ._workbench_conformance import WorkbenchConformanceSuite, WorkbenchFactory 
 from ._workbench_tools import CONFORMANCE_TOOL_NAMES, ConformanceToolError, conformance_tools  # noqa: E402
 
 __all__ = [
+    "AnthropicFailure",
+    "AnthropicReply",
+    "AnthropicRequest",
+    "AnthropicTestServer",
     "CONFORMANCE_TOOL_NAMES",
     "CodeExecutorConformanceSuite",
     "ConformanceToolError",
@@ -70,6 +87,12 @@ __all__ = [
     "Nap",
     "Note",
     "ModelClientConformanceSuite",
+    "OpenAIErrorReply",
+    "OpenAIChatServer",
+    "OpenAIRequest",
+    "OpenAIServerReply",
+    "OpenAITextReply",
+    "OpenAIToolCallsReply",
     "Ping",
     "Pong",
     "ProbeAgent",
