@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # loaded on first use (below), so `import salon` stays free o
     from ._config_refs import Inline, Ref
     from ._config_schema import config_json_schema
     from ._container import Container
+    from ._image import Image
     from ._plugin_manager import PluginManager, PluginRecord
     from .hookspecs import hookimpl
 
@@ -63,6 +64,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "ComponentRegistry": ("salon._component_registry", "ComponentRegistry"),
     "ComponentSpec": ("salon._component_registry", "ComponentSpec"),
     "Container": ("salon._container", "Container"),
+    "Image": ("salon._image", "Image"),
     "ConfigError": ("salon._config_errors", "ConfigError"),
     "ConfigProblem": ("salon._config_errors", "ConfigProblem"),
     "Ref": ("salon._config_refs", "Ref"),
@@ -107,6 +109,7 @@ __all__ = [
     "DropMessage",
     "EVENT_LOGGER_NAME",
     "FunctionCall",
+    "Image",
     "Inline",
     "InterventionHandler",
     "JSON_DATA_CONTENT_TYPE",

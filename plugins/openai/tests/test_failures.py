@@ -182,10 +182,13 @@ async def test_capabilities_the_model_lacks(make_client: MakeClient) -> None:
         vision=False, function_calling=False, json_output=False, family="unknown", structured_output=False
     )
     client = make_client(model="local", model_info=text_only)
+    from PIL import Image as PILImage
+
+    from salon import Image
+
+    picture = Image.from_pil(PILImage.new("RGB", (2, 2), (0, 0, 255)))
     with pytest.raises(ValueError, match="vision"):
-        await client.create(
-            [UserMessage(content=["Look:", {"type": "image_url", "image_url": {"url": "data:,"}}], source="u")]
-        )
+        await client.create([UserMessage(content=["Look:", picture], source="u")])
     with pytest.raises(ValueError, match="function_calling"):
         await client.create(HELLO, tools=[WEATHER])
     with pytest.raises(ValueError, match="json_output"):
