@@ -13,7 +13,6 @@ and ``dump_options()``.
 
 from __future__ import annotations
 
-import importlib
 import os
 import weakref
 from collections.abc import Callable, Mapping
@@ -90,30 +89,13 @@ def construct(node: ComponentNode, built: Mapping[str, Any], problems: Problems)
     remember(obj, _Record(node=node))
     if node.cache is None:
         return obj
-    wrapper = _chat_completion_cache()
-    if wrapper is None:
-        failed = problems.fresh()
-        failed.add(
-            (*node.location, "cache"),
-            "salon.cache.ChatCompletionCache to wrap the model client with (it comes with the model contracts)",
-            "it missing in this version of salon",
-        )
-        failed.raise_if_any()
-    cached = wrapper(obj, built[node.cache])
+    from .cache import ChatCompletionCache
+
+    # The client's config name is the cache namespace: two model clients sharing one store never
+    # answer each other's requests.
+    cached = ChatCompletionCache(obj, built[node.cache], namespace=node.key)
     remember(cached, _Record(node=node, cached=True))
     return cached
-
-
-def _chat_completion_cache() -> Any:
-    """AutoGen's ``ChatCompletionCache`` port (``salon.cache``, or ``salon.models``), if this salon has it."""
-    for module in ("salon.cache", "salon.models"):
-        try:
-            found = getattr(importlib.import_module(module), "ChatCompletionCache", None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    return None
 
 
 def dump_node(node: ComponentNode, *, cached: bool = False) -> dict[str, Any]:
