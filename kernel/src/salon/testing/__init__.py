@@ -8,6 +8,8 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
   :class:`~salon.models.ChatCompletionClient` implementation.
 - :class:`WorkbenchConformanceSuite`: subclass it to run the workbench conformance tests on a
   :class:`~salon.tools.Workbench` implementation (over :func:`conformance_tools`).
+- :class:`CacheStoreConformanceSuite`: subclass it to run the cache store conformance tests on a
+  :class:`~salon.cache.CacheStore` implementation.
 - :class:`CodeExecutorConformanceSuite`: subclass it to run the code executor conformance tests on a
   :class:`~salon.code_executor.CodeExecutor` implementation.
 - :class:`OpenAIChatServer`: a scripted server speaking OpenAI's chat-completions wire protocol on
@@ -21,6 +23,7 @@ import pytest
 # Rewrite the asserts of the suite's modules (as pytest does for test files) so that a failing
 # conformance test shows the compared values. Must run before those modules are imported.
 pytest.register_assert_rewrite(
+    "salon.testing._cache_store_conformance",
     "salon.testing._code_executor_conformance",
     "salon.testing._workbench_conformance",
     "salon.testing._conformance_delivery",
@@ -35,6 +38,12 @@ pytest.register_assert_rewrite(
 )
 
 from ._anthropic_server import AnthropicFailure, AnthropicReply, AnthropicRequest, AnthropicTestServer  # noqa: E402
+from ._cache_store_conformance import (  # noqa: E402
+    CacheStoreConformanceSuite,
+    as_cached_value,
+    cache_payload,
+    check_cache_payload,
+)
 from ._code_executor_conformance import CodeExecutorConformanceSuite, ExecutorFactory  # noqa: E402
 from ._model_client_conformance import ModelClientConformanceSuite, ScriptedReply  # noqa: E402
 from ._openai_server import (  # noqa: E402
@@ -70,6 +79,10 @@ from ._workbench_conformance import WorkbenchConformanceSuite, WorkbenchFactory 
 from ._workbench_tools import CONFORMANCE_TOOL_NAMES, ConformanceToolError, conformance_tools  # noqa: E402
 
 __all__ = [
+    "CacheStoreConformanceSuite",
+    "as_cached_value",
+    "cache_payload",
+    "check_cache_payload",
     "AnthropicFailure",
     "AnthropicReply",
     "AnthropicRequest",

@@ -1,0 +1,63 @@
+"""salon-local as a plugin: what it registers, its options, and its real entry point."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+import salon_local
+from salon import PluginManager
+from salon_local import LocalCommandLineCodeExecutor, LocalCommandLineCodeExecutorOptions, SandboxLimits
+
+
+def in_process_plugin_manager() -> PluginManager:
+    pm = PluginManager(entry_points_enabled=False, strict=True)
+    pm.add_plugin(salon_local, "local", distribution="salon-local", version=salon_local.__version__)
+    return pm
+
+
+def test_registers_the_local_executor() -> None:
+    spec = in_process_plugin_manager().registry.get("code_executor", "local")
+    assert spec.distribution == "salon-local"
+    assert spec.description.startswith("LocalCommandLineCodeExecutor")
+    assert spec.options_model is LocalCommandLineCodeExecutorOptions
+
+
+def test_factory_builds_the_executor_from_validated_options(tmp_path: object) -> None:
+    spec = in_process_plugin_manager().registry.get("code_executor", "local")
+    options = spec.options_model.model_validate(
+        {"timeout": 5, "work_dir": str(tmp_path), "sandbox": True, "sandbox_limits": {"max_processes": 10}}
+    )
+    executor = spec.factory(**options.model_dump())
+    assert isinstance(executor, LocalCommandLineCodeExecutor)
+    assert (executor.timeout, executor.sandboxed) == (5, True)
+    assert executor.sandbox_limits == SandboxLimits(max_processes=10)
+
+
+def test_options_are_validated() -> None:
+    with pytest.raises(ValidationError, match="timeot"):
+        LocalCommandLineCodeExecutorOptions.model_validate({"timeot": 3})
+    with pytest.raises(ValidationError, match="max_processes"):
+        LocalCommandLineCodeExecutorOptions.model_validate({"sandbox_limits": {"max_processes": 0}})
+
+
+def test_loading_the_plugin_stays_light() -> None:
+    code = (
+        "import sys, salon_local\n"
+        "from salon import PluginManager\n"
+        "pm = PluginManager(entry_points_enabled=False)\n"
+        "pm.add_plugin(salon_local, 'local')\n"
+        "heavy = sorted(m for m in ('pydantic', 'salon_local._executor', 'salon_local._options') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_found_through_its_entry_point() -> None:
+    pm = PluginManager(load=["local"], strict=True)
+    record = next(r for r in pm.records if r.name == "local")
+    assert (record.distribution, record.error) == ("salon-local", None)
+    assert pm.registry.get("code_executor", "local").distribution == "salon-local"
