@@ -263,8 +263,12 @@ class LocalCommandLineCodeExecutor(CodeExecutor):
 
     def _python_paths(self) -> list[str]:
         """The directories the interpreter needs inside the sandbox."""
-        paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(self._python()))]
-        if self._virtual_env_context is not None:
+        paths = [sys.base_prefix, os.path.dirname(os.path.realpath(self._python()))]
+        if self._virtual_env_context is None:
+            paths += [sys.prefix, sys.exec_prefix]
+        else:
+            # Only the code's own environment, not the one running Salon: the latter may contain the former
+            # (a test's venv inside nox's), and binding it read-only would keep closed directories closed.
             paths += [str(self._virtual_env_context.bin_path), str(Path(self._virtual_env_context.bin_path).parent)]
         return [os.path.abspath(path) for path in paths]
 
