@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from types import MappingProxyType
@@ -105,9 +106,13 @@ class ChatCompletionClient(ABC):
         """Tokens left in the model's context window after ``messages`` and ``tools`` (negative when over)."""
 
     @property
-    @abstractmethod
     def capabilities(self) -> ModelCapabilities:
-        """Deprecated: use :attr:`model_info`. Kept abstract because AutoGen's contract has it."""
+        """Deprecated: use :attr:`model_info`. Derived from it here, so no client needs its own copy."""
+        warnings.warn("capabilities is deprecated; use model_info instead.", DeprecationWarning, stacklevel=2)
+        info = self.model_info
+        return ModelCapabilities(
+            vision=info["vision"], function_calling=info["function_calling"], json_output=info["json_output"]
+        )
 
     @property
     @abstractmethod

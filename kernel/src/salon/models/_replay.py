@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import re
-import warnings
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 from .._constants import EVENT_LOGGER_NAME
 from ..logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
 from ._model_client import NO_EXTRA_ARGS, ChatCompletionClient
-from ._model_info import ModelCapabilities, ModelFamily, ModelInfo, validate_model_info
+from ._model_info import ModelFamily, ModelInfo, validate_model_info
 from ._types import (
     AssistantMessage,
     CreateResult,
@@ -297,15 +296,6 @@ class ReplayChatCompletionClient(ChatCompletionClient):
         self._cur_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._total_usage = RequestUsage(prompt_tokens=0, completion_tokens=0)
         self._current_index = 0
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        """Deprecated: the first three facts of :attr:`model_info`."""
-        warnings.warn("capabilities is deprecated; use model_info instead.", DeprecationWarning, stacklevel=2)
-        info = self._model_info
-        return ModelCapabilities(
-            vision=info["vision"], function_calling=info["function_calling"], json_output=info["json_output"]
-        )
 
     @property
     def model_info(self) -> ModelInfo:

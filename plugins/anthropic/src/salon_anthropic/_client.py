@@ -7,7 +7,6 @@ import inspect
 import json
 import logging
 import os
-import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -22,7 +21,6 @@ from salon.models import (
     CreateResult,
     FinishReasons,
     LLMMessage,
-    ModelCapabilities,
     ModelInfo,
     RequestUsage,
     UserMessage,
@@ -465,15 +463,6 @@ class AnthropicChatCompletionClient(ChatCompletionClient):
     def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()) -> int:
         """The model's context window minus :meth:`count_tokens` (negative when over)."""
         return token_limit_for(self._model) - self.count_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        """Deprecated: use :attr:`model_info`."""
-        warnings.warn("capabilities is deprecated; use model_info instead.", DeprecationWarning, stacklevel=2)
-        info = self._model_info
-        return ModelCapabilities(
-            vision=info["vision"], function_calling=info["function_calling"], json_output=info["json_output"]
-        )
 
     @property
     def model_info(self) -> ModelInfo:

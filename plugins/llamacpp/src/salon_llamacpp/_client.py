@@ -9,7 +9,6 @@ import logging
 import os
 import threading
 import uuid
-import warnings
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from salon.models import (
     FinishReasons,
     FunctionExecutionResultMessage,
     LLMMessage,
-    ModelCapabilities,
     ModelFamily,
     ModelInfo,
     RequestUsage,
@@ -531,15 +529,6 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         if self._llama is None:
             raise RuntimeError("this LlamaCppChatCompletionClient is closed; create a new one.")
         return self._n_ctx - self.count_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:
-        """Deprecated: use :attr:`model_info`."""
-        warnings.warn("capabilities is deprecated; use model_info instead.", DeprecationWarning, stacklevel=2)
-        info = self._model_info
-        return ModelCapabilities(
-            vision=info["vision"], function_calling=info["function_calling"], json_output=info["json_output"]
-        )
 
     @property
     def model_info(self) -> ModelInfo:

@@ -566,15 +566,6 @@ class BaseOpenAIChatCompletionClient(ChatCompletionClient):
         return self._token_limit - self.count_tokens(messages, tools=tools)
 
     @property
-    def capabilities(self) -> ModelCapabilities:
-        """Deprecated: use :attr:`model_info`."""
-        warnings.warn("capabilities is deprecated; use model_info instead.", DeprecationWarning, stacklevel=2)
-        info = self._model_info
-        return ModelCapabilities(
-            vision=info["vision"], function_calling=info["function_calling"], json_output=info["json_output"]
-        )
-
-    @property
     def model_info(self) -> ModelInfo:
         """What the model can do."""
         return self._model_info
