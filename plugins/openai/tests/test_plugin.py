@@ -178,3 +178,13 @@ async def test_azure_from_a_config(server: OpenAIChatServer) -> None:
         await client.close()
     assert server.chat_requests[-1].headers["api-key"] == SECRET
     assert SECRET not in json.dumps(dump_component(client))
+
+
+@pytest.mark.parametrize("client_name", ["OpenAIChatCompletionClient", "AzureOpenAIChatCompletionClient"])
+def test_unknown_constructor_options_are_refused_by_name(client_name: str) -> None:
+    import salon_openai
+
+    client_class = getattr(salon_openai, client_name)
+    required = {"azure_endpoint": "http://127.0.0.1:9", "api_version": "2024-06-01"} if "Azure" in client_name else {}
+    with pytest.raises(TypeError, match=rf"{client_name} got unknown options \['temprature'\]"):
+        client_class(model="gpt-4o-mini", api_key="test", temprature=0.2, **required)

@@ -660,12 +660,7 @@ class OpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
     ) -> None:
         from openai import AsyncOpenAI, OpenAIError
 
-        unknown = sorted(set(create_args) - set(_CREATE_OPTIONS))
-        if unknown:
-            raise TypeError(
-                f"OpenAIChatCompletionClient got unknown options {unknown}; request arguments it accepts: "
-                f"{', '.join(_CREATE_OPTIONS)}."
-            )
+        _check_create_options("OpenAIChatCompletionClient", create_args)
         key = _secret(api_key)
         if model.startswith("gemini-"):
             base_url = base_url or _model_info.GEMINI_OPENAI_BASE_URL
@@ -774,12 +769,7 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
     ) -> None:
         from openai import AsyncAzureOpenAI, OpenAIError
 
-        unknown = sorted(set(create_args) - set(_CREATE_OPTIONS))
-        if unknown:
-            raise TypeError(
-                f"AzureOpenAIChatCompletionClient got unknown options {unknown}; request arguments it accepts: "
-                f"{', '.join(_CREATE_OPTIONS)}."
-            )
+        _check_create_options("AzureOpenAIChatCompletionClient", create_args)
         client_kwargs: dict[str, Any] = {"default_headers": default_headers}
         if timeout is not None:
             client_kwargs["timeout"] = timeout
@@ -824,4 +814,13 @@ class AzureOpenAIChatCompletionClient(BaseOpenAIChatCompletionClient):
             include_name_in_message=include_name_in_message,
             token_limit=token_limit,
             raw_config=raw,
+        )
+
+
+def _check_create_options(client_name: str, create_args: Mapping[str, Any]) -> None:
+    """Refuse constructor keywords that are not request arguments (a misspelt option would be sent as-is)."""
+    unknown = sorted(set(create_args) - set(_CREATE_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"{client_name} got unknown options {unknown}; request arguments it accepts: {', '.join(_CREATE_OPTIONS)}."
         )
