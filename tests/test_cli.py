@@ -218,29 +218,6 @@ def test_run_needs_an_unambiguous_agent(tmp_path: Path, extra: list[str], says: 
     assert "Traceback" not in done.stderr
 
 
-def test_run_refuses_a_team_for_now(tmp_path: Path) -> None:
-    write(tmp_path, "team.yaml", "agents:\n  a: {use: echo}\nteam: {use: round_robin, options: {participants: [a]}}\n")
-    done = run_salon("run", "team.yaml", "--task", "hi", cwd=tmp_path)
-    assert done.returncode == 2
-    assert done.stderr.startswith("team.yaml: team: running a team needs the salon-teams plugin")
-    assert "Traceback" not in done.stderr
-
-
-GRUMPY = """
-from salon import MessageContext, RoutedAgent, message_handler
-from salon.hookspecs import hookimpl
-
-
-class Grumpy(RoutedAgent):
-    def __init__(self) -> None:
-        super().__init__("Refuses every task.")
-
-    @message_handler
-    async def on_text(self, message: str, ctx: MessageContext) -> str:
-        raise ValueError("not today")
-
-
-@hookimpl
 def register_agents(register):
     register("grumpy", Grumpy)
 """

@@ -1,18 +1,20 @@
-"""``salon run FILE [--task TEXT] [--agent NAME]``: start what a config composes and send it a task.
+"""``salon run FILE [--task TEXT] [--agent NAME] [--state PATH]``: run what a config composes.
 
-Until the team layer (salon-agentchat, salon-teams) lands, ``run`` drives the core runtime: it starts
-the configured runtime with the configured agents registered under their config keys
-(``Container.running()``), sends the task text as a ``str`` message to one agent with
-``runtime.send_message(task, AgentId(name, "default"))`` and prints the answer. A config with a
-``team:`` section is refused with a message saying so, rather than failing somewhere less clear.
+A config with a ``team:`` section runs the team on the task and streams it to the terminal through the
+``run_console`` hook (salon-agentchat's ``Console``); ``--state PATH`` loads the team's state from PATH
+when it exists and saves it there afterwards, so a conversation (a swarm that handed off to the user,
+say) continues across commands. Without a team, ``run`` starts the configured runtime with the
+configured agents registered under their config keys (``Container.running()``), sends the task text as
+a ``str`` message to one agent with ``runtime.send_message(task, AgentId(name, "default"))`` and prints
+the answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._cli_config import CONFIG_ERROR_STATUS, CommandError, load_container
@@ -29,8 +31,11 @@ _AGENTS = "agents"
 def run_run(args: argparse.Namespace) -> int:
     """Run ``salon run``; config problems exit 2, an agent that fails exits 1."""
     try:
-        _refuse_teams(args.file)
         container = load_container(args.file, allow_local_plugins=not args.no_local_plugins)
+        if "team" in container.paths():
+            return _run_team_command(container, args)
+        if args.state is not None:
+            raise CommandError(f"{container.source}: --state saves a team's state, and this config has no team:.")
         agent = choose_agent(container, args.agent) if args.task is not None or args.agent is not None else None
         return asyncio.run(_run(container, agent, args.task))
     except CommandError as e:
@@ -38,23 +43,15 @@ def run_run(args: argparse.Namespace) -> int:
         return e.status
 
 
-def _refuse_teams(file: str) -> None:
-    """Stop early, and say why, when the config describes a team: ``run`` cannot run one yet."""
-    from pathlib import Path
-
-    from ._config_errors import ConfigError
-    from ._config_files import read_config_file
-
-    try:
-        data, _ = read_config_file(Path(file), file)
-    except ConfigError as e:
-        raise CommandError(str(e)) from e
-    if isinstance(data, Mapping) and data.get("team") is not None:
+def _run_team_command(container: Container, args: argparse.Namespace) -> int:
+    if args.agent is not None:
         raise CommandError(
-            f"{file}: team: running a team needs the salon-teams plugin and the AgentChat layer, which are not "
-            "available yet. For now `salon run` sends a task to one configured agent: remove the `team:` section "
-            "and use --task TEXT [--agent NAME]."
+            f"{container.source}: --agent {args.agent!r}: this config has a team:, which gets the task as a whole; "
+            "drop --agent (or remove the team: section to talk to one agent)."
         )
+    if args.task is None:
+        raise CommandError(f"{container.source}: team: give the team a task with --task TEXT.")
+    return asyncio.run(_run_team(container, args.task, args.state))
 
 
 def agent_names(container: Container) -> list[str]:
@@ -102,6 +99,63 @@ async def _run(container: Container, agent: str | None, task: str | None) -> int
         print(e, file=sys.stderr)
         return CONFIG_ERROR_STATUS
     return 0
+
+
+async def _run_team(container: Container, task: str, state: str | None) -> int:
+    import json
+    from pathlib import Path
+
+    from ._config_errors import ConfigError
+
+    state_path = Path(state) if state is not None else None
+    try:
+        team = container.component("team")
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return CONFIG_ERROR_STATUS
+    if state_path is not None and state_path.exists():
+        try:
+            await team.load_state(json.loads(state_path.read_text(encoding="utf-8")))
+        except Exception as e:
+            print(f"salon run: --state {state}: cannot load the team's state: {type(e).__name__}: {e}", file=sys.stderr)
+            return CONFIG_ERROR_STATUS
+    stream = team.run_stream(task=task)
+    rendering = container.plugin_manager.hook.run_console(stream=stream, output=sys.stdout)
+    try:
+        result = await (rendering if rendering is not None else _print_stream(stream))
+    except Exception as e:
+        print(f"salon run: the team failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    finally:
+        await _close_model_clients(container)
+    if state_path is not None:
+        # Messages hold datetimes; their ISO text loads back through the same pydantic models.
+        state_path.write_text(json.dumps(await team.save_state(), default=str, indent=1), encoding="utf-8")
+    if rendering is None:
+        print(f"stop reason: {getattr(result, 'stop_reason', None)}")
+    return 0
+
+
+async def _print_stream(stream: Any) -> Any:
+    """Print each message's text: the fallback when no plugin renders the stream (no ``run_console``)."""
+    result = None
+    async for item in stream:
+        to_text = getattr(item, "to_text", None)
+        if to_text is not None and hasattr(item, "source"):
+            print(f"---------- {item.source} ----------\n{to_text()}")
+        else:
+            result = item
+    return result
+
+
+async def _close_model_clients(container: Container) -> None:
+    """Close the model clients the run built (HTTP pools, a loaded local model), so the command exits cleanly."""
+    for path, client in container.built().items():
+        if path.startswith("model_clients."):
+            close = getattr(client, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):  # best effort: the run's outcome is already decided
+                    await close()
 
 
 def _print_answer(answer: Any) -> None:

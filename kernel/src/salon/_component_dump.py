@@ -76,6 +76,10 @@ def construct(node: ComponentNode, built: Mapping[str, Any], problems: Problems)
         ConfigError: the factory (or the cache wrapper) failed; the message never holds a secret.
     """
     kwargs = node.kwargs(built, lambda obj, combo: remember(obj, _Record(combo=combo)))
+    if node.key and "name" in kwargs and kwargs["name"] is None:
+        # A named component (``agents: {writer: ...}``) whose options leave ``name`` unset is called by its
+        # config key, so a config never has to say a chat agent's name twice.
+        kwargs["name"] = node.key
     try:
         obj = node.spec.factory(**kwargs)
     except ConfigError:

@@ -50,11 +50,12 @@ class Container:
         self._config = config
         self._di = containers.DynamicContainer()
         self._fresh: dict[str, Any] = {}
+        self._built: dict[str, Any] = {}
         self._started: list[Any] = []
         for path in _dependency_order(config):
             node = config.all_nodes[path]
             deps = providers.Dict({dep: self._di.providers[dep] for dep in node.dependencies()})
-            self._di.set_provider(path, providers.Singleton(construct, node, deps, config.problems))
+            self._di.set_provider(path, providers.Singleton(_construct_noted, self._built, node, deps, config.problems))
             if node.kind == "agent" and node.key:
                 self._fresh[path] = providers.Factory(construct, node, deps, config.problems)
         config.plugin_manager.hook.container_built(container=self)
@@ -185,6 +186,7 @@ class Container:
     def reset(self) -> None:
         """Forget every built component, so the next request builds it again (with current overrides)."""
         self._di.reset_singletons()
+        self._built.clear()
 
     def __repr__(self) -> str:
         return f"<Container {self.source!r}: {', '.join(self.paths())}>"
@@ -199,6 +201,10 @@ class Container:
             ConfigError: the component's factory failed (the message names its path).
         """
         return self.provider(path)()
+
+    def built(self) -> dict[str, Any]:
+        """The components built so far, by path (building nothing): what a command must close when it ends."""
+        return dict(self._built)
 
     def runtime(self) -> Any:
         """The built agent runtime (``runtime:``; the in-process ``local`` runtime by default)."""
@@ -281,6 +287,13 @@ class Container:
             return provider() if provider.overridden else fresh()
 
         return factory
+
+
+def _construct_noted(built: dict[str, Any], node: Any, deps: Mapping[str, Any], problems: Any) -> Any:
+    """Build a configured component and note it in ``built`` (keyed by path), for :meth:`Container.built`."""
+    obj = construct(node, deps, problems)
+    built[node.path] = obj
+    return obj
 
 
 def _is_running(runtime: Any) -> bool:

@@ -92,13 +92,18 @@ def _add_builtin_commands(commands: argparse._SubParsersAction[argparse.Argument
 
     run = commands.add_parser(
         "run",
-        help="start the runtime a config file describes and send it a task",
-        description="Start the runtime and agents FILE describes; with --task, send TEXT to one agent and "
-        "print its answer.",
+        help="run the team a config file describes on a task, or send a task to one of its agents",
+        description="Run the team FILE describes on --task TEXT and stream it to the terminal; without a team: "
+        "start the runtime and agents FILE describes and, with --task, send TEXT to one agent and print its answer.",
     )
     run.add_argument("file", metavar="FILE", help="a YAML, TOML or JSON config file")
-    run.add_argument("--task", metavar="TEXT", help="text to send to the agent (as a str message)")
+    run.add_argument("--task", metavar="TEXT", help="the team's task, or the text to send to the agent (a str message)")
     run.add_argument("--agent", metavar="NAME", help="the configured agent to send the task to (default: the only one)")
+    run.add_argument(
+        "--state",
+        metavar="PATH",
+        help="a team's state file: loaded before the run when it exists, saved after it (continues a conversation)",
+    )
     _add_no_local_plugins(run)
     run.set_defaults(handler=_run_handler)
 

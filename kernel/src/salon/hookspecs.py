@@ -156,6 +156,21 @@ def register_commands(cli: Any) -> None:
     """
 
 
+@hookspec(firstresult=True)
+def run_console(stream: Any, output: Any) -> Any:
+    """Render what ``salon run`` streams from a team, and hand back the run's result.
+
+    :param stream: the async iterator of ``team.run_stream(task=...)``: messages and events, then the
+        ``TaskResult``.
+    :param output: the text stream to write to (``sys.stdout`` for the CLI).
+    :return: an awaitable that renders the whole stream and resolves to the ``TaskResult``, or ``None`` to
+        let another plugin render it. The first plugin that returns one wins; without any, ``salon run``
+        prints each message's text.
+
+    Called once per ``salon run`` of a config with a ``team:``. salon-agentchat answers with its ``Console``.
+    """
+
+
 @hookspec
 def runtime_started(runtime: AgentRuntime) -> None:
     """A runtime built by a container has started.
