@@ -47,6 +47,8 @@ NOT_DISTS = frozenset({"contrib/plugin-template"})
 KERNEL = "salon"
 #: The peer the benchmarks compare against, installed in a venv of its own (never next to salon).
 AUTOGEN_CORE = "autogen-core==0.7.5"
+#: The team workloads (W6) also need the peer's AgentChat layer and its replay model client.
+AUTOGEN_PEER = (AUTOGEN_CORE, "autogen-agentchat==0.7.5", "autogen-ext==0.7.5")
 BENCH_SMOKE_ARGS = ("--scale", "0.02", "--reps", "1")
 MAIN_EXAMPLE = "examples/runtime_quickstart.py"
 
@@ -272,7 +274,7 @@ def _autogen_python(session: nox.Session, *, required: bool) -> str | None:
     try:
         if not python.exists():
             session.run_install("uv", "venv", "--quiet", "--python", f"{session.bin}/python", str(venv))
-        session.run_install("uv", "pip", "install", "--quiet", "--python", str(python), AUTOGEN_CORE)
+        session.run_install("uv", "pip", "install", "--quiet", "--python", str(python), *AUTOGEN_PEER)
     except CommandFailed:
         if required:
             raise

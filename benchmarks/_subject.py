@@ -70,3 +70,11 @@ class Subject(Protocol):
     async def publish(self, runtime: Any, topic_type: str, source: str, value: int) -> None:
         """Publish ``value`` to ``(topic_type, source)`` from outside any agent."""
         ...
+
+    def make_team(self, n_agents: int, n_turns: int, with_tool: bool) -> Any:
+        """A round robin of assistant agents on scripted models that stops after ``n_turns`` agent turns (W6)."""
+        ...
+
+    async def run_team(self, team: Any, task: str) -> int:
+        """Run a team from :meth:`make_team` to its end; the number of agent chat messages."""
+        ...

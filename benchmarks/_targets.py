@@ -68,6 +68,8 @@ TARGETS: tuple[Relative | Ceiling, ...] = (
     Relative("W4 wall time <= 1/10 of AutoGen", "W4", "wall_s", 10.0),
     Ceiling("W4 retained memory <= 400 B per agent", "W4", "retained_bytes_per_agent", 400.0),
     Ceiling("W5 <= 10 us per hop (p50)", "W5", "per_hop_p50_us", 10.0),
+    Relative("W6 team: time per turn <= 1/3 of AutoGen's", "W6", "ms_per_turn", 3.0),
+    Relative("W6 team + tool: time per turn <= 1/3 of AutoGen's", "W6T", "ms_per_turn", 3.0),
     Relative("import salon <= 0.5x import autogen_core", "IMPORT", "import_ms", 2.0),
     Ceiling("salon plugins < 300 ms (whole process, every plugin installed)", "CLI", "plugins_ms", 300.0),
 )

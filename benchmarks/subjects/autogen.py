@@ -12,11 +12,14 @@ dataclass messages, ``TypeSubscription``; a new message object, ``AgentId`` and
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
+from typing import Any
 
 from autogen_core import (  # type: ignore[import-not-found, unused-ignore]
+    EVENT_LOGGER_NAME,
     AgentId,
     MessageContext,
     RoutedAgent,
@@ -130,3 +133,64 @@ async def send(runtime: SingleThreadedAgentRuntime, agent_type: str, key: str, v
 
 async def publish(runtime: SingleThreadedAgentRuntime, topic_type: str, source: str, value: int) -> None:
     await runtime.publish_message(Event(value), TopicId(topic_type, source))
+
+
+# --------------------------------------------------------------------------- team layer (W6)
+# Imported on first use: the runtime workloads need only autogen-core.
+
+
+def _add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+def make_team(n_agents: int, n_turns: int, with_tool: bool) -> Any:
+    """A round robin of ``n_agents`` AssistantAgents on scripted models, stopping after ``n_turns`` turns."""
+    from autogen_agentchat.agents import AssistantAgent  # type: ignore[import-not-found, unused-ignore]
+    from autogen_agentchat.conditions import MaxMessageTermination  # type: ignore[import-not-found, unused-ignore]
+    from autogen_agentchat.teams import RoundRobinGroupChat  # type: ignore[import-not-found, unused-ignore]
+    from autogen_core import FunctionCall  # type: ignore[import-not-found, unused-ignore]
+    from autogen_core.models import (  # type: ignore[import-not-found, unused-ignore]
+        CreateResult,
+        ModelFamily,
+        ModelInfo,
+        RequestUsage,
+    )
+    from autogen_core.tools import FunctionTool  # type: ignore[import-not-found, unused-ignore]
+    from autogen_ext.models.replay import ReplayChatCompletionClient  # type: ignore[import-not-found, unused-ignore]
+
+    # The replay model warns about every non-text message when it "counts tokens" (tool-call history):
+    # an artefact of the test double, silenced the same way for both subjects.
+    logging.getLogger(EVENT_LOGGER_NAME).setLevel(logging.ERROR)
+    per_agent = n_turns // n_agents + 2
+    info = ModelInfo(
+        vision=False, function_calling=with_tool, json_output=False, family=ModelFamily.UNKNOWN, structured_output=False
+    )
+    agents = []
+    for a in range(n_agents):
+        script: list[Any]
+        if with_tool:
+            script = [
+                CreateResult(
+                    finish_reason="function_calls",
+                    content=[FunctionCall(id=f"call-{a}-{i}", name="_add", arguments=f'{{"a": {i}, "b": {a}}}')],
+                    usage=RequestUsage(prompt_tokens=0, completion_tokens=0),
+                    cached=False,
+                )
+                for i in range(per_agent)
+            ]
+        else:
+            script = [f"agent {a} answer {i}: some scripted text" for i in range(per_agent)]
+        client = ReplayChatCompletionClient(script, model_info=info)
+        tools = [FunctionTool(_add, description="Add two integers.")] if with_tool else None
+        agents.append(AssistantAgent(f"agent{a}", model_client=client, tools=tools))
+    # The task message counts too, hence + 1.
+    return RoundRobinGroupChat(agents, termination_condition=MaxMessageTermination(n_turns + 1))
+
+
+async def run_team(team: Any, task: str) -> int:
+    """Run the team to its termination; the number of agent chat messages (turns)."""
+    from autogen_agentchat.messages import BaseChatMessage  # type: ignore[import-not-found, unused-ignore]
+
+    result = await team.run(task=task)
+    return sum(1 for m in result.messages if isinstance(m, BaseChatMessage) and m.source != "user")

@@ -15,6 +15,7 @@ from benchmarks.workloads import (
     w3_fanout,
     w4_many_agents,
     w5_chain,
+    w6_team,
 )
 
 ALL: tuple[Workload, ...] = (
@@ -23,6 +24,8 @@ ALL: tuple[Workload, ...] = (
     w3_fanout.WORKLOAD,
     w4_many_agents.WORKLOAD,
     w5_chain.WORKLOAD,
+    w6_team.WORKLOAD,
+    w6_team.WORKLOAD_TOOL,
     import_time.WORKLOAD,
     cli_plugins.WORKLOAD,
 )

@@ -7,9 +7,11 @@ fast.
 
 from __future__ import annotations
 
+from typing import Any
+
 from salon.hookspecs import Register, hookimpl
 
-__all__ = ["register_agents", "register_termination_conditions"]
+__all__ = ["register_agents", "register_termination_conditions", "run_console"]
 
 
 @hookimpl
@@ -26,3 +28,11 @@ def register_agents(register: Register) -> None:
     from . import _register_agents
 
     _register_agents.register_agents(register)
+
+
+@hookimpl
+def run_console(stream: Any, output: Any) -> Any:
+    """Render ``salon run``'s stream with :class:`~salon_agentchat.ui.Console`, token totals included."""
+    from .ui import Console
+
+    return Console(stream, output_stats=True, output=output)
