@@ -50,7 +50,11 @@ AUTOGEN_CORE = "autogen-core==0.7.5"
 #: The team workloads (W6) also need the peer's AgentChat layer and its replay model client.
 AUTOGEN_PEER = (AUTOGEN_CORE, "autogen-agentchat==0.7.5", "autogen-ext==0.7.5")
 BENCH_SMOKE_ARGS = ("--scale", "0.02", "--reps", "1")
-MAIN_EXAMPLE = "examples/runtime_quickstart.py"
+MAIN_EXAMPLE = "examples/writer_critic.yaml"
+#: The task the main example runs with (README's quick start: `nox -s example`).
+MAIN_TASK = "Write a haiku about autumn leaves."
+#: What the main example needs: the team layer and the local model (offline, no API key).
+EXAMPLE_DISTS = ("salon-agentchat", "salon-teams", "salon-llamacpp")
 
 
 def _normalize(name: str) -> str:
@@ -257,10 +261,17 @@ def integration(session: nox.Session) -> None:
 
 @nox.session
 def example(session: nox.Session) -> None:
-    """Run the main example (or ``nox -s example -- path/to/other.py [args]``) against the installed kernel."""
-    _install(session, [WORKSPACE[KERNEL]])
-    script, *args = session.posargs or [MAIN_EXAMPLE]
-    session.run("python", script, *args)
+    """Run the main example: a writer/critic team on the local model, offline, streamed to the terminal.
+
+    ``nox -s example -- examples/graph_flow.yaml --task "..."`` runs another config the same way, and
+    ``nox -s example -- examples/runtime_quickstart.py`` a Python example.
+    """
+    _install(session, _closure(EXAMPLE_DISTS))
+    target, *args = session.posargs or [MAIN_EXAMPLE, "--task", MAIN_TASK]
+    if target.endswith(".py"):
+        session.run("python", target, *args)
+    else:
+        session.run("salon", "run", target, *args)
 
 
 def _autogen_python(session: nox.Session, *, required: bool) -> str | None:
