@@ -63,7 +63,11 @@ def salon_env(*extra_paths: Path, **variables: str) -> dict[str, str]:
 
 
 def run_salon(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, module: bool = False
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    module: bool = False,
+    timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real ``salon`` command (``python -m salon`` with ``module=True``) and capture its output."""
     command = [sys.executable, "-m", "salon"] if module else salon_executable()
@@ -73,6 +77,6 @@ def run_salon(
         text=True,
         env=salon_env() if env is None else env,
         cwd=cwd,
-        timeout=60,
+        timeout=timeout,
         check=False,
     )
