@@ -218,6 +218,21 @@ def test_run_needs_an_unambiguous_agent(tmp_path: Path, extra: list[str], says: 
     assert "Traceback" not in done.stderr
 
 
+GRUMPY = """
+from salon import MessageContext, RoutedAgent, message_handler
+from salon.hookspecs import hookimpl
+
+
+class Grumpy(RoutedAgent):
+    def __init__(self) -> None:
+        super().__init__("Refuses every task.")
+
+    @message_handler
+    async def on_text(self, message: str, ctx: MessageContext) -> str:
+        raise ValueError("not today")
+
+
+@hookimpl
 def register_agents(register):
     register("grumpy", Grumpy)
 """
@@ -239,3 +254,15 @@ def test_run_on_a_missing_file(tmp_path: Path) -> None:
     assert missing.returncode == 2
     assert missing.stderr.startswith("nowhere.yaml: ")
     assert "Traceback" not in missing.stderr
+
+
+def test_run_with_a_team_refuses_agent_and_state_mistakes(tmp_path: Path) -> None:
+    team = "agents:\n  a: {use: echo}\nteam: {use: round_robin, options: {participants: [a]}}\n"
+    write(tmp_path, "team.yaml", team)
+    done = run_salon("run", "team.yaml", "--task", "hi", "--agent", "a", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert "--agent 'a': this config has a team:" in done.stderr
+    write(tmp_path, "solo.yaml", "agents:\n  a: {use: echo}\n")
+    done = run_salon("run", "solo.yaml", "--task", "hi", "--state", "s.json", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--state saves a team's state, and this config has no team:" in done.stderr

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, Field
+
 from salon.models import RequestUsage, UserMessage
 
 __all__ = ["BaseAgentEvent", "BaseChatMessage", "BaseMessage", "BaseTextChatMessage"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from salon._image import Image
+from pydantic import Field
+
+from salon import FunctionCall, Image
 from salon.models import FunctionExecutionResult, LLMMessage, UserMessage
 
 from ._messages_base import BaseChatMessage, BaseTextChatMessage
-from salon import FunctionCall
 
 __all__ = ["HandoffMessage", "MultiModalMessage", "StopMessage", "TextMessage", "ToolCallSummaryMessage"]
 
@@ -75,7 +76,7 @@ class HandoffMessage(BaseTextChatMessage):
     target: str
     """The name of the agent that takes over."""
 
-    context: list[LLMMessage] = []
+    context: list[LLMMessage] = Field(default_factory=list)
     """Model messages handed to the target along with the turn (e.g. the tool calls leading here)."""
 
     type: Literal["HandoffMessage"] = "HandoffMessage"

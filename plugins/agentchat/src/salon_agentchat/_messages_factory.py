@@ -66,9 +66,7 @@ class MessageFactory:
         if self.is_registered(message_type):
             raise ValueError(f"Message type {message_type} is already registered.")
         if not (isinstance(message_type, type) and issubclass(message_type, (BaseChatMessage, BaseAgentEvent))):
-            raise ValueError(
-                f"Message type {message_type} must be a subclass of BaseChatMessage or BaseAgentEvent."
-            )
+            raise ValueError(f"Message type {message_type} must be a subclass of BaseChatMessage or BaseAgentEvent.")
         self._message_types[message_type.__name__] = message_type
 
     def create(self, data: Mapping[str, Any]) -> BaseAgentEvent | BaseChatMessage:

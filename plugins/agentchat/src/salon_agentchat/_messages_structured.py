@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, computed_field
+
 from salon.models import UserMessage
 
 from ._json_schema_model import model_from_json_schema

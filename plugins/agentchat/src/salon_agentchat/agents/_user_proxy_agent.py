@@ -8,6 +8,7 @@ in a thread, a web form) cannot be interrupted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import threading
@@ -65,10 +66,9 @@ async def call_in_daemon_thread(func: SyncInputFunc, prompt: str) -> str:
             result, error = context.run(func, prompt), None
         except BaseException as exc:  # handed to the awaiting coroutine, whatever it is
             result, error = None, exc
-        try:
+        # The loop may have closed while the person was typing; then nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle, result, error)
-        except RuntimeError:  # the loop closed while the person was typing: nobody is waiting any more
-            pass
 
     threading.Thread(target=work, name="salon-user-input", daemon=True).start()
     return await answer
@@ -195,7 +195,9 @@ class UserProxyAgent(BaseChatAgent):
         except Exception as exc:
             raise RuntimeError(f"Failed to get user input: {exc}") from exc
         if not isinstance(answer, str):
-            raise RuntimeError(f"Failed to get user input: the input function returned {type(answer).__name__}, not str.")
+            raise RuntimeError(
+                f"Failed to get user input: the input function returned {type(answer).__name__}, not str."
+            )
         return answer
 
     async def on_messages(self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken) -> Response:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SerializeAsAny
+
 from salon import CancellationToken
 
 from ..messages import BaseAgentEvent, BaseChatMessage

@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol
 
 from pydantic import BaseModel, SerializeAsAny
+
 from salon import CancellationToken
 
 from ..messages import BaseAgentEvent, BaseChatMessage
