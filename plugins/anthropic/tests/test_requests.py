@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from salon import FunctionCall
+from salon import FunctionCall, Image
 from salon.models import (
     AssistantMessage,
     FunctionExecutionResult,
@@ -296,11 +296,12 @@ async def test_structured_output_needs_a_model_that_has_it(make_client: Any) -> 
         await make_client(model_info=info).create([user("Hi")], json_output=Answer)
 
 
-async def test_images_need_a_vision_model(make_client: Any) -> None:
-    class FakeImage:
-        def to_base64(self) -> str:
-            return "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+PNG_IMAGE = Image.from_base64(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+)
 
+
+async def test_images_need_a_vision_model(make_client: Any) -> None:
     info = {
         "vision": False,
         "function_calling": True,
@@ -309,17 +310,12 @@ async def test_images_need_a_vision_model(make_client: Any) -> None:
         "structured_output": False,
     }
     with pytest.raises(ValueError, match="does not accept images"):
-        await make_client(model_info=info).create([UserMessage(content=["look", FakeImage()], source="u")])
+        await make_client(model_info=info).create([UserMessage(content=["look", PNG_IMAGE], source="u")])
 
 
 async def test_images_are_sent_as_base64_blocks(server: AnthropicTestServer, make_client: Any) -> None:
-    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
-
-    class FakeImage:
-        def to_base64(self) -> str:
-            return png
-
-    body = await sent(server, make_client(), [UserMessage(content=["look", FakeImage()], source="u")])
+    png = PNG_IMAGE.to_base64()
+    body = await sent(server, make_client(), [UserMessage(content=["look", PNG_IMAGE], source="u")])
     assert body["messages"][0]["content"] == [
         {"type": "text", "text": "look"},
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": png}},

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import jsonschema
 import pytest
 
-from salon import CancellationToken, FunctionCall
+from salon import CancellationToken, FunctionCall, Image
 from salon.models import AssistantMessage, CreateResult, LLMMessage, SystemMessage, UserMessage
 from salon.tools import FunctionTool, ToolSchema
 from salon_llamacpp import (
@@ -209,8 +209,11 @@ async def test_bad_requests_are_clear_errors(
 
 
 async def test_images_are_refused(client: LlamaCppChatCompletionClient) -> None:
+    image = Image.from_base64(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+    )
     with pytest.raises(ValueError, match="images"):
-        await client.create([UserMessage(content=["Look:", object()], source="user")])
+        await client.create([UserMessage(content=["Look:", image], source="user")])
 
 
 # -- tokens ---------------------------------------------------------------------------------------------

@@ -186,16 +186,16 @@ async def test_stream_asks_for_usage_by_default(server: OpenAIChatServer, make_c
 
 
 async def test_images_are_sent_as_image_parts(server: OpenAIChatServer, make_client: MakeClient) -> None:
-    class Picture:
-        data_uri = "data:image/png;base64,iVBORw0KGgo="
+    from PIL import Image as PILImage
 
-    server.script(["A cat."])
-    part = {"type": "image_url", "image_url": {"url": "https://example.invalid/cat.png", "detail": "low"}}
-    await make_client(model="gpt-4o").create([UserMessage(content=["What is it?", part, Picture()], source="u")])
+    from salon import Image
+
+    picture = Image.from_pil(PILImage.new("RGB", (2, 2), "red"))
+    server.script(["A red square."])
+    await make_client(model="gpt-4o").create([UserMessage(content=["What is it?", picture], source="u")])
     assert last_body(server)["messages"][0]["content"] == [
         {"type": "text", "text": "What is it?"},
-        part,
-        {"type": "image_url", "image_url": {"url": Picture.data_uri}},
+        {"type": "image_url", "image_url": {"url": picture.data_uri, "detail": "auto"}},
     ]
 
 

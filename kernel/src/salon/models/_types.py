@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from .._function_call import FunctionCall
+from .._image import Image
 
 __all__ = [
     "SystemMessage",
@@ -29,12 +30,9 @@ __all__ = [
 ]
 
 
-ImagePart = Any
-"""The type of an image inside a message: :class:`salon.Image` once the kernel has it.
-
-Until then any value is accepted here, so the message classes already have their final shape and only
-this alias changes when images arrive.
-"""
+ImagePart = Image
+"""The type of an image inside a message: a :class:`salon.Image` (pydantic also accepts and writes
+``{"data": <base64>}``, so messages holding images dump to JSON and load back)."""
 
 
 class SystemMessage(BaseModel):
