@@ -8,7 +8,7 @@ by :class:`~salon.cache.ChatCompletionCache` and sent between workers of a distr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
