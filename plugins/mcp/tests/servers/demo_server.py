@@ -2,8 +2,9 @@
 
 It serves the workbench conformance tools (``add``, ``echo``, ``greet``, ``ping``, ``fail``, ``wait``) plus
 tools that exercise the client: ``crash`` (the process dies mid-call), ``sample`` (asks the client's model
-through MCP sampling), ``picture`` (returns an image), ``counter`` (state kept by the server process), and
-a prompt, a resource and a resource template.
+through MCP sampling), ``roots`` (asks the client for its roots), ``ask`` (elicitation), ``picture`` (returns an image),
+``counter`` (state kept per client session), ``pid`` (which process answers), and a prompt, a resource
+and a resource template.
 
 Run it as ``python demo_server.py stdio`` or ``python demo_server.py sse|streamable-http PORT``.
 """
@@ -11,27 +12,24 @@ Run it as ``python demo_server.py stdio`` or ``python demo_server.py sse|streama
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import sys
+import warnings
 from typing import Annotated
 
-from pydantic import Field
-
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ImageContent, SamplingMessage, TextContent
+from pydantic import BaseModel, Field
 
-# A 1x1 transparent PNG.
-PIXEL_PNG = base64.b64encode(
-    bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000105"
-        "7e1d7b6e0000000049454e44ae426082"
-    )
-).decode()
+# A valid one-pixel PNG.
+PIXEL_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+# Sampling is deprecated in the 2026 protocol revision but still served; keep stderr for real problems.
+warnings.filterwarnings("ignore", message=".*sampling capability is deprecated.*")
 
 server = MCPServer("salon-demo", instructions="Test server for salon-mcp.", log_level="CRITICAL")
-_count = 0
+_counts: dict[int, tuple[object, int]] = {}  # per client session, so one HTTP server serves many tests
 
 
 @server.tool(description="Add two integers.")
@@ -62,7 +60,7 @@ def ping() -> str:
 
 @server.tool(description="Fail with the given reason.")
 def fail(reason: Annotated[str, Field(description="Why the tool fails")]) -> str:
-    raise RuntimeError(reason)
+    raise ToolError(reason)
 
 
 @server.tool(description="Wait for a number of seconds.")
@@ -78,11 +76,13 @@ def crash() -> str:
     os._exit(3)
 
 
-@server.tool(description="Count calls in this server process.")
-def counter() -> int:
-    global _count
-    _count += 1
-    return _count
+@server.tool(description="Count this session's calls of this tool.")
+def counter(ctx: Context) -> int:
+    # The connection's initialize parameters are one object per client session; holding it keeps its id unique.
+    params = ctx.session.client_params
+    _, count = _counts.get(id(params), (params, 0))
+    _counts[id(params)] = (params, count + 1)
+    return count + 1
 
 
 @server.tool(description="Report this server's process id.")
@@ -107,6 +107,24 @@ async def sample(prompt: str, ctx: Context) -> str:
     )
     content = result.content
     return f"model {result.model} said: {content.text if isinstance(content, TextContent) else content}"
+
+
+@server.tool(description="List the roots the client offers.")
+async def roots(ctx: Context) -> str:
+    listed = await ctx.session.list_roots()
+    return "\n".join(str(root.uri) for root in listed.roots)
+
+
+class Answer(BaseModel):
+    colour: str
+
+
+@server.tool(description="Ask the user a question (MCP elicitation).")
+async def ask(ctx: Context) -> str:
+    result = await ctx.elicit("What is your favourite colour?", Answer)
+    if result.action == "accept":
+        return f"the user likes {result.data.colour}"
+    return f"the user chose to {result.action}"
 
 
 @server.prompt(description="A prompt that asks for a code review.")
