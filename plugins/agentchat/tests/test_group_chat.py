@@ -24,6 +24,7 @@ from salon_agentchat.messages import (
     BaseAgentEvent,
     BaseChatMessage,
     MessageFactory,
+    SelectSpeakerEvent,
     StructuredMessage,
     TextMessage,
 )
@@ -237,3 +238,59 @@ async def test_team_ids_and_topics_are_unique_per_instance() -> None:
     assert one._team_id != two._team_id
     assert set(one._participant_topic_types).isdisjoint(two._participant_topic_types)
     assert one._group_topic_type != two._group_topic_type and one._output_topic_type != two._output_topic_type
+
+
+class _TakeTurnsManager(BaseGroupChatManager):
+    """A strategy written the short way: an option of its own, and its initial state written once."""
+
+    def __init__(self, *args: Any, start: int, thread_lengths: list[int], **kwargs: Any) -> None:
+        self._start = start  # read by _reset_strategy_state, which the base __init__ calls
+        super().__init__(*args, **kwargs)
+        self._thread_lengths = thread_lengths
+
+    def _reset_strategy_state(self) -> None:
+        self._next = self._start
+
+    async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
+        pass
+
+    async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str:
+        self._thread_lengths.append(len(thread))
+        name = self._participant_names[self._next % len(self._participant_names)]
+        self._next += 1
+        return name
+
+
+class _TakeTurnsChat(BaseGroupChat):
+    def __init__(self, participants: list[ChatAgent | Team], *, start: int, max_turns: int) -> None:
+        self._start = start
+        self.thread_lengths: list[int] = []
+        super().__init__(
+            name="TakeTurns",
+            description="A test strategy that relies on the base's manager factory and reset.",
+            participants=participants,
+            group_chat_manager_name="TakeTurnsManager",
+            group_chat_manager_class=_TakeTurnsManager,
+            max_turns=max_turns,
+            emit_team_events=True,
+        )
+
+    def _manager_options(self) -> dict[str, Any]:
+        return {"start": self._start, "thread_lengths": self.thread_lengths}
+
+
+async def test_a_strategy_written_the_short_way_gets_its_options_and_a_full_reset() -> None:
+    team = _TakeTurnsChat([Talker("a"), Talker("b"), Talker("c")], start=1, max_turns=2)
+    first = await team.run(task="go")
+    assert _texts([m for m in first.messages if isinstance(m, TextMessage)]) == ["go", "b 1", "c 1"]
+    # emit_team_events reached the manager through the default factory.
+    assert [m.content for m in first.messages if isinstance(m, SelectSpeakerEvent)] == [["b"], ["c"]]
+    second = await team.run()
+    assert _texts([m for m in second.messages if isinstance(m, TextMessage)]) == ["a 1", "b 2"]
+
+    assert team.thread_lengths == [1, 2, 3, 4]
+
+    await team.reset()  # the base's reset: thread, turn count, and the strategy's own state
+    again = await team.run(task="go")
+    assert _texts([m for m in again.messages if isinstance(m, TextMessage)]) == ["go", "b 1", "c 1"]
+    assert team.thread_lengths[4:] == [1, 2]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field
 
 from salon_agentchat.base import ChatAgent, TerminationCondition
 from salon_agentchat.group_chat import BaseGroupChat, BaseGroupChatManager
-from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage
 from salon_agentchat.state import BaseGroupChatManagerState
 
 __all__ = ["ShuffleGroupChat", "ShuffleGroupChatManager"]
@@ -28,24 +28,17 @@ class ShuffleGroupChatManager(BaseGroupChatManager):
     """Draws a new permutation of the participants whenever a round is used up."""
 
     def __init__(self, *args: Any, seed: int | None = None, **kwargs: Any) -> None:
+        self._seed = seed  # before the base __init__, which ends by calling _reset_strategy_state
         super().__init__(*args, **kwargs)
-        self._seed = seed
-        self._rng = random.Random(seed)
-        self._round: list[str] = []
-        self._last: str | None = None
 
     async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
         """Any start is valid."""
 
-    async def reset(self) -> None:
-        """Forget the conversation and start the shuffles from the seed again."""
-        self._current_turn = 0
-        self._message_thread.clear()
-        if self._termination_condition is not None:
-            await self._termination_condition.reset()
+    def _reset_strategy_state(self) -> None:
+        """Start the shuffles from the seed again."""
         self._rng = random.Random(self._seed)
-        self._round = []
-        self._last = None
+        self._round: list[str] = []
+        self._last: str | None = None
 
     async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> str:
         """The next speaker of the round; a new round never starts with the previous round's last speaker."""
@@ -62,8 +55,7 @@ class ShuffleGroupChatManager(BaseGroupChatManager):
         """The thread, the turn count, what is left of the round and the RNG, as JSON-able data."""
         version, internal, gauss = self._rng.getstate()
         state = ShuffleManagerState(
-            message_thread=[message.dump() for message in self._message_thread],
-            current_turn=self._current_turn,
+            **self._thread_state(),
             round_order=list(self._round),
             rng_state=[version, list(internal), gauss],
         )
@@ -72,8 +64,7 @@ class ShuffleGroupChatManager(BaseGroupChatManager):
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`save_state`'s output, so the next speaker is the one the saved team would pick."""
         loaded = ShuffleManagerState.model_validate(state)
-        self._message_thread = [self._message_factory.create(message) for message in loaded.message_thread]
-        self._current_turn = loaded.current_turn
+        self._load_thread_state(loaded.message_thread, loaded.current_turn)
         self._round = list(loaded.round_order)
         if loaded.rng_state:
             version, internal, gauss = loaded.rng_state
@@ -109,35 +100,5 @@ class ShuffleGroupChat(BaseGroupChat):
             max_turns=max_turns,
         )
 
-    def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: Any,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-    ) -> Callable[[], ShuffleGroupChatManager]:
-        # The team base calls this once per run on each runtime; the manager gets the seed besides
-        # the arguments every manager takes.
-        def factory() -> ShuffleGroupChatManager:
-            return ShuffleGroupChatManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                False,
-                seed=self._seed,
-            )
-
-        return factory
+    def _manager_options(self) -> dict[str, Any]:
+        return {"seed": self._seed}

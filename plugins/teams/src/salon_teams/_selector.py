@@ -22,12 +22,10 @@ from salon.models import (
 from salon_agentchat import TRACE_LOGGER_NAME
 from salon_agentchat.base import ChatAgent, Team, TerminationCondition
 from salon_agentchat.group_chat import BaseGroupChat, BaseGroupChatManager
-from salon_agentchat.group_chat._base_group_chat_manager import OutputQueue
 from salon_agentchat.messages import (
     BaseAgentEvent,
     BaseChatMessage,
     HandoffMessage,
-    MessageFactory,
     ModelClientStreamingChunkEvent,
     SelectorEvent,
 )
@@ -77,42 +75,20 @@ class SelectorGroupChatManager(BaseGroupChatManager):
 
     def __init__(
         self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
+        *args: Any,
         model_client: ChatCompletionClient,
         selector_prompt: str,
         allow_repeated_speaker: bool,
         selector_func: SelectorFuncType | None,
         max_selector_attempts: int,
         candidate_func: CandidateFuncType | None,
-        emit_team_events: bool,
         model_context: ChatCompletionContext | None,
         model_client_streaming: bool = False,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
+        super().__init__(*args, **kwargs)
         self._model_client = model_client
         self._selector_prompt = selector_prompt
-        self._previous_speaker: str | None = None
         self._allow_repeated_speaker = allow_repeated_speaker
         self._selector_func = selector_func
         self._is_selector_func_async = inspect.iscoroutinefunction(selector_func)
@@ -125,33 +101,28 @@ class SelectorGroupChatManager(BaseGroupChatManager):
     async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
         """Any start is valid."""
 
+    def _reset_strategy_state(self) -> None:
+        """Forget the previous speaker."""
+        self._previous_speaker: str | None = None
+
     async def reset(self) -> None:
-        """Clear the thread, the model context and the previous speaker; reset the condition."""
-        self._current_turn = 0
-        self._message_thread.clear()
+        """Also clear the selector's model context."""
+        await super().reset()
         await self._model_context.clear()
-        if self._termination_condition is not None:
-            await self._termination_condition.reset()
-        self._previous_speaker = None
 
     async def save_state(self) -> Mapping[str, Any]:
         """The thread, the turn count and the previous speaker (a ``SelectorManagerState``)."""
-        state = SelectorManagerState(
-            message_thread=[message.dump() for message in self._message_thread],
-            current_turn=self._current_turn,
-            previous_speaker=self._previous_speaker,
-        )
+        state = SelectorManagerState(**self._thread_state(), previous_speaker=self._previous_speaker)
         return state.model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`save_state`'s output; the model context is rebuilt from the thread."""
         loaded = SelectorManagerState.model_validate(state)
-        self._message_thread = [self._message_factory.create(message) for message in loaded.message_thread]
+        self._load_thread_state(loaded.message_thread, loaded.current_turn)
         await self._model_context.clear()
         await self._add_messages_to_context(
             self._model_context, [m for m in self._message_thread if isinstance(m, BaseChatMessage)]
         )
-        self._current_turn = loaded.current_turn
         self._previous_speaker = loaded.previous_speaker
 
     @staticmethod
@@ -382,40 +353,14 @@ class SelectorGroupChat(BaseGroupChat):
         self._model_client_streaming = model_client_streaming
         self._model_context = model_context
 
-    def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: OutputQueue,
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-    ) -> Callable[[], BaseGroupChatManager]:
-        def _factory() -> SelectorGroupChatManager:
-            return SelectorGroupChatManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                self._model_client,
-                self._selector_prompt,
-                self._allow_repeated_speaker,
-                self._selector_func,
-                self._max_selector_attempts,
-                self._candidate_func,
-                self._emit_team_events,
-                self._model_context,
-                self._model_client_streaming,
-            )
-
-        return _factory
+    def _manager_options(self) -> dict[str, Any]:
+        return {
+            "model_client": self._model_client,
+            "selector_prompt": self._selector_prompt,
+            "allow_repeated_speaker": self._allow_repeated_speaker,
+            "selector_func": self._selector_func,
+            "max_selector_attempts": self._max_selector_attempts,
+            "candidate_func": self._candidate_func,
+            "model_context": self._model_context,
+            "model_client_streaming": self._model_client_streaming,
+        }

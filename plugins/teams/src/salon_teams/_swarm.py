@@ -8,14 +8,13 @@ team with a ``HandoffMessage`` addressed to the agent that should continue.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from salon import AgentRuntime
 from salon_agentchat.base import ChatAgent, TerminationCondition
-from salon_agentchat.group_chat import BaseGroupChat, BaseGroupChatManager, GroupChatTermination
-from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage, MessageFactory
+from salon_agentchat.group_chat import BaseGroupChat, BaseGroupChatManager
+from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, HandoffMessage
 from salon_agentchat.state import SwarmManagerState
 
 __all__ = ["Swarm", "SwarmGroupChatManager"]
@@ -23,35 +22,6 @@ __all__ = ["Swarm", "SwarmGroupChatManager"]
 
 class SwarmGroupChatManager(BaseGroupChatManager):
     """Picks the target of the latest handoff in the thread; without one, the current speaker goes on."""
-
-    def __init__(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination],
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-        emit_team_events: bool = False,
-    ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
-        self._current_speaker = self._participant_names[0]
 
     async def validate_group_state(self, messages: list[BaseChatMessage] | None) -> None:
         """Refuse to start when the handoff that would pick the next speaker leads nowhere.
@@ -99,12 +69,8 @@ class SwarmGroupChatManager(BaseGroupChatManager):
             return handoff.source
         return None
 
-    async def reset(self) -> None:
-        """Forget the conversation; the first participant holds the turn again."""
-        self._current_turn = 0
-        self._message_thread.clear()
-        if self._termination_condition is not None:
-            await self._termination_condition.reset()
+    def _reset_strategy_state(self) -> None:
+        """The first participant holds the turn."""
         self._current_speaker = self._participant_names[0]
 
     async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> list[str] | str:
@@ -123,22 +89,16 @@ class SwarmGroupChatManager(BaseGroupChatManager):
                 )
             self._current_speaker = speaker
         return [self._current_speaker]
-        return [self._current_speaker]
 
     async def save_state(self) -> Mapping[str, Any]:
         """The thread, the turn count and who holds the turn, as :class:`SwarmManagerState` data."""
-        state = SwarmManagerState(
-            message_thread=[message.dump() for message in self._message_thread],
-            current_turn=self._current_turn,
-            current_speaker=self._current_speaker,
-        )
+        state = SwarmManagerState(**self._thread_state(), current_speaker=self._current_speaker)
         return state.model_dump()
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`save_state` returned."""
         swarm_state = SwarmManagerState.model_validate(state)
-        self._message_thread = [self._message_factory.create(message) for message in swarm_state.message_thread]
-        self._current_turn = swarm_state.current_turn
+        self._load_thread_state(swarm_state.message_thread, swarm_state.current_turn)
         self._current_speaker = swarm_state.current_speaker
 
 
@@ -208,35 +168,3 @@ class Swarm(BaseGroupChat):
                 "a HandoffMessage. Give it handoffs (AssistantAgent(..., handoffs=[...])) or put an agent that "
                 "can hand off first."
             )
-
-    def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination],
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-    ) -> Callable[[], SwarmGroupChatManager]:
-        emit_team_events = self._emit_team_events
-
-        def _factory() -> SwarmGroupChatManager:
-            return SwarmGroupChatManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                emit_team_events,
-            )
-
-        return _factory

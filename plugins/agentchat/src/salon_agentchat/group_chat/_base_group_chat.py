@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -53,7 +53,8 @@ class BaseGroupChat(Team, ABC):
     A participant agent's :attr:`~salon_agentchat.base.Response.chat_message` (or every chat message of a
     participant team's :class:`~salon_agentchat.base.TaskResult`) reaches every other participant. A
     strategy subclasses :class:`~salon_agentchat.group_chat.BaseGroupChatManager` (who speaks next) and this
-    class (which manager, with which settings, through :meth:`_create_group_chat_manager_factory`).
+    class (which manager, and its settings through :meth:`_manager_options`; or, as in AutoGen, the whole
+    factory through :meth:`_create_group_chat_manager_factory`).
 
     The team runs on its own in-process runtime unless given one; either way it makes its agent types and
     topics unique to this instance (``<name>_<team id>``), so several teams can share a runtime, and it
@@ -152,7 +153,6 @@ class BaseGroupChat(Team, ABC):
 
     # ------------------------------------------------------------------ the strategy's part
 
-    @abstractmethod
     def _create_group_chat_manager_factory(
         self,
         name: str,
@@ -166,8 +166,35 @@ class BaseGroupChat(Team, ABC):
         max_turns: int | None,
         message_factory: MessageFactory,
     ) -> Callable[[], SequentialRoutedAgent]:
-        """Return a factory for the strategy's manager, built with these arguments and its own settings."""
-        ...
+        """Return a factory for the strategy's manager, built with these arguments and its own settings.
+
+        The default builds ``group_chat_manager_class`` with the ten arguments in this order, then
+        ``emit_team_events`` and :meth:`_manager_options` as keywords, which suits any
+        :class:`~salon_agentchat.group_chat.BaseGroupChatManager` subclass. A strategy whose manager wants
+        its arguments some other way overrides this method, as AutoGen strategies do.
+        """
+        manager_class = cast(Callable[..., SequentialRoutedAgent], self._base_group_chat_manager_class)
+        arguments = (
+            name,
+            group_topic_type,
+            output_topic_type,
+            participant_topic_types,
+            participant_names,
+            participant_descriptions,
+            output_message_queue,
+            termination_condition,
+            max_turns,
+            message_factory,
+        )
+
+        def _factory() -> SequentialRoutedAgent:
+            return manager_class(*arguments, emit_team_events=self._emit_team_events, **self._manager_options())
+
+        return _factory
+
+    def _manager_options(self) -> dict[str, Any]:
+        """The strategy's own keyword arguments for its manager (a model client, a graph, a seed...); none here."""
+        return {}
 
     def _create_participant_factory(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from salon import CancellationToken, MessageContext, TopicId, event, rpc
@@ -34,6 +34,12 @@ OutputQueue = asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTerminat
 
 class BaseGroupChatManager(SequentialRoutedAgent, ABC):
     """Runs a group chat's turns; a strategy subclasses it and decides who speaks (:meth:`select_speaker`).
+
+    A strategy implements :meth:`select_speaker` and :meth:`validate_group_state`, and, if it has state of
+    its own, :meth:`_reset_strategy_state`, :meth:`save_state` and :meth:`load_state`. Options of its own
+    come as keyword arguments after the base ones (``def __init__(self, *args, seed, **kwargs)``), which is
+    how :meth:`BaseGroupChat._create_group_chat_manager_factory
+    <salon_agentchat.group_chat.BaseGroupChat._create_group_chat_manager_factory>` passes them.
 
     The manager reads the group topic (participants' responses), the output topic (messages for the run's
     stream) and its own topic. On a start it relays the task to everyone and asks the first speakers; after
@@ -118,6 +124,7 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         self._group_topic = TopicId(group_topic_type, key)
         self._output_topic = TopicId(output_topic_type, key)
         self._speaker_topics = {name: TopicId(t, key) for name, t in self._participant_name_to_topic_type.items()}
+        self._reset_strategy_state()
 
     # ------------------------------------------------------------------ a run's life
 
@@ -288,10 +295,36 @@ class BaseGroupChatManager(SequentialRoutedAgent, ABC):
         """
         ...
 
-    @abstractmethod
     async def reset(self) -> None:
-        """Return to the initial state (clear the thread, reset the condition and the strategy's own state)."""
-        ...
+        """Return to the initial state: clear the thread and the turn count, reset the condition and the strategy.
+
+        Strategies usually override :meth:`_reset_strategy_state` instead; one that overrides this (as AutoGen
+        strategies do) replaces it whole.
+        """
+        self._current_turn = 0
+        self._message_thread.clear()
+        if self._termination_condition is not None:
+            await self._termination_condition.reset()
+        self._reset_strategy_state()
+
+    def _reset_strategy_state(self) -> None:
+        """Set the strategy's own state to its initial value (who is next, counters); nothing here.
+
+        Called at the end of ``__init__`` and by :meth:`reset`, so a strategy writes its initial state once.
+        Whatever it reads of the strategy's options must be set before ``super().__init__()`` is called.
+        """
+
+    def _thread_state(self) -> dict[str, Any]:
+        """The fields every manager's saved state starts with: the thread (dumped) and the turn count."""
+        return {
+            "message_thread": [message.dump() for message in self._message_thread],
+            "current_turn": self._current_turn,
+        }
+
+    def _load_thread_state(self, message_thread: Sequence[Mapping[str, Any]], current_turn: int) -> None:
+        """Restore what :meth:`_thread_state` saved (messages are rebuilt by the team's message factory)."""
+        self._message_thread = [self._message_factory.create(message) for message in message_thread]
+        self._current_turn = current_turn
 
     async def on_unhandled_message(self, message: Any, ctx: MessageContext) -> None:
         """Refuse anything that is not a group-chat event: it means two teams' topics got crossed."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from typing import Any
 
 from salon import AgentRuntime
 from salon_agentchat.base import ChatAgent, TerminationCondition
-from salon_agentchat.group_chat import BaseGroupChat, GroupChatTermination
-from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from salon_agentchat.group_chat import BaseGroupChat
+from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage
 
 from ._digraph import DiGraph
 from ._manager import GraphFlowManager
@@ -100,34 +99,5 @@ class GraphFlow(BaseGroupChat):
             custom_message_types=custom_message_types,
         )
 
-    def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination],
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-    ) -> Callable[[], GraphFlowManager]:
-        graph = self._graph
-
-        def _factory() -> GraphFlowManager:
-            return GraphFlowManager(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                output_message_queue,
-                termination_condition,
-                max_turns,
-                message_factory,
-                graph,
-            )
-
-        return _factory
+    def _manager_options(self) -> dict[str, Any]:
+        return {"graph": self._graph}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from salon_agentchat.base import TerminationCondition
-from salon_agentchat.group_chat import BaseGroupChatManager, GroupChatTermination
-from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, MessageFactory, StopMessage
+from salon_agentchat.group_chat import BaseGroupChatManager
+from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, StopMessage
 
 from ._digraph import DiGraph, DiGraphEdge
 
@@ -29,46 +27,9 @@ class GraphFlowManager(BaseGroupChatManager):
     ``"Digraph execution is complete"`` and the next run starts from the start nodes again.
     """
 
-    def __init__(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination],
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-        graph: DiGraph,
-        emit_team_events: bool = False,
-    ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
+    def __init__(self, *args: Any, graph: DiGraph, **kwargs: Any) -> None:
+        # The graph's tables come first: the base __init__ ends by resetting the execution state from them.
         graph.graph_validate()
-        if graph.get_has_cycles() and self._termination_condition is None and self._max_turns is None:
-            raise ValueError(
-                "A termination condition is required for cyclic graphs without a maximum turn limit. "
-                "Pass termination_condition=... or max_turns=... to GraphFlow."
-            )
-        missing = [node for node in graph.nodes if node not in participant_names]
-        if missing:
-            raise ValueError(
-                f"Graph nodes {missing} are not participants of the team; participants: {participant_names}. "
-                "Node names must be the participants' names."
-            )
         self._graph = graph
         self._edges: dict[str, list[DiGraphEdge]] = {name: node.edges for name, node in graph.nodes.items()}
         self._activation: dict[str, dict[str, str]] = {}
@@ -78,17 +39,25 @@ class GraphFlowManager(BaseGroupChatManager):
                     edge.activation_group, edge.activation_condition
                 )
         self._origin_remaining = graph.get_remaining_map()
-        self._remaining: dict[str, dict[str, int]] = {}
-        self._enqueued_any: dict[str, dict[str, bool]] = {}
-        self._ready: deque[str] = deque()
-        self._triggered: dict[str, set[str]] = {}
-        self._reset_execution_state()
+        super().__init__(*args, **kwargs)
+        if graph.get_has_cycles() and self._termination_condition is None and self._max_turns is None:
+            raise ValueError(
+                "A termination condition is required for cyclic graphs without a maximum turn limit. "
+                "Pass termination_condition=... or max_turns=... to GraphFlow."
+            )
+        missing = [node for node in graph.nodes if node not in self._participant_names]
+        if missing:
+            raise ValueError(
+                f"Graph nodes {missing} are not participants of the team; participants: {self._participant_names}. "
+                "Node names must be the participants' names."
+            )
 
-    def _reset_execution_state(self) -> None:
+    def _reset_strategy_state(self) -> None:
+        """Back to the start nodes, with every activation group armed."""
         self._remaining = {target: dict(groups) for target, groups in self._origin_remaining.items()}
         self._enqueued_any = {target: dict.fromkeys(groups, False) for target, groups in self._activation.items()}
         self._ready = deque(self._graph.start_node_list())
-        self._triggered = {}
+        self._triggered: dict[str, set[str]] = {}
 
     async def update_message_thread(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> None:
         """Record the messages, then follow the edges of the node that said the last one."""
@@ -142,7 +111,7 @@ class GraphFlowManager(BaseGroupChatManager):
     ) -> bool:
         """Stop when no node is ready (the flow is complete), else apply the team's own conditions."""
         if not self._ready:
-            self._reset_execution_state()
+            self._reset_strategy_state()
             if self._termination_condition is not None:
                 await self._termination_condition.reset()
             self._current_turn = 0
@@ -153,8 +122,7 @@ class GraphFlowManager(BaseGroupChatManager):
     async def save_state(self) -> Mapping[str, Any]:
         """The thread, the turn count and where the flow is (AutoGen's keys, plus the re-arm bookkeeping)."""
         return {
-            "message_thread": [message.dump() for message in self._message_thread],
-            "current_turn": self._current_turn,
+            **self._thread_state(),
             "remaining": {target: dict(groups) for target, groups in self._remaining.items()},
             "enqueued_any": {target: dict(groups) for target, groups in self._enqueued_any.items()},
             "ready": list(self._ready),
@@ -163,18 +131,9 @@ class GraphFlowManager(BaseGroupChatManager):
 
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`save_state` returned (AutoGen's saved flows load too)."""
-        self._message_thread = [self._message_factory.create(message) for message in state["message_thread"]]
-        self._current_turn = state["current_turn"]
+        self._load_thread_state(state["message_thread"], state["current_turn"])
         self._remaining = {target: dict(groups) for target, groups in state["remaining"].items()}
         self._enqueued_any = {target: dict(groups) for target, groups in state["enqueued_any"].items()}
         self._ready = deque(state["ready"])
         triggered = state.get("triggered_activation_groups", {})
         self._triggered = {node: set(groups) for node, groups in triggered.items()}
-
-    async def reset(self) -> None:
-        """Forget the conversation and go back to the start nodes."""
-        self._current_turn = 0
-        self._message_thread.clear()
-        if self._termination_condition is not None:
-            await self._termination_condition.reset()
-        self._reset_execution_state()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+from typing import Any
 
 from salon import AgentRuntime
 from salon.models import ChatCompletionClient
 from salon_agentchat.base import ChatAgent, TerminationCondition
-from salon_agentchat.group_chat import BaseGroupChat, GroupChatTermination
-from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage, MessageFactory
+from salon_agentchat.group_chat import BaseGroupChat
+from salon_agentchat.messages import BaseAgentEvent, BaseChatMessage
 
 from ._orchestrator import MagenticOneOrchestrator
 from ._prompts import ORCHESTRATOR_FINAL_ANSWER_PROMPT
@@ -98,38 +97,9 @@ class MagenticOneGroupChat(BaseGroupChat):
             emit_team_events=emit_team_events,
         )
 
-    def _create_group_chat_manager_factory(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        output_message_queue: asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination],
-        termination_condition: TerminationCondition | None,
-        max_turns: int | None,
-        message_factory: MessageFactory,
-    ) -> Callable[[], MagenticOneOrchestrator]:
-        model_client, max_stalls = self._model_client, self._max_stalls
-        final_answer_prompt, emit_team_events = self._final_answer_prompt, self._emit_team_events
-
-        def _factory() -> MagenticOneOrchestrator:
-            return MagenticOneOrchestrator(
-                name,
-                group_topic_type,
-                output_topic_type,
-                participant_topic_types,
-                participant_names,
-                participant_descriptions,
-                max_turns,
-                message_factory,
-                model_client,
-                max_stalls,
-                final_answer_prompt,
-                output_message_queue,
-                termination_condition,
-                emit_team_events,
-            )
-
-        return _factory
+    def _manager_options(self) -> dict[str, Any]:
+        return {
+            "model_client": self._model_client,
+            "max_stalls": self._max_stalls,
+            "final_answer_prompt": self._final_answer_prompt,
+        }

@@ -10,7 +10,6 @@ send the orchestrator back to the outer loop to revise facts and plan. When the 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -20,7 +19,7 @@ from typing import Any
 from salon import AgentId, CancellationToken, MessageContext, event, rpc
 from salon.models import AssistantMessage, ChatCompletionClient, CreateResult, LLMMessage, UserMessage
 from salon_agentchat import TRACE_LOGGER_NAME
-from salon_agentchat.base import Response, TerminationCondition
+from salon_agentchat.base import Response
 from salon_agentchat.group_chat import (
     BaseGroupChatManager,
     GroupChatAgentResponse,
@@ -29,13 +28,11 @@ from salon_agentchat.group_chat import (
     GroupChatReset,
     GroupChatStart,
     GroupChatTeamResponse,
-    GroupChatTermination,
     SerializableException,
 )
 from salon_agentchat.messages import (
     BaseAgentEvent,
     BaseChatMessage,
-    MessageFactory,
     SelectSpeakerEvent,
     StopMessage,
     TextMessage,
@@ -67,49 +64,26 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
     """The manager of :class:`~salon_teams.MagenticOneGroupChat` (see the module docstring for the loop)."""
 
     def __init__(
-        self,
-        name: str,
-        group_topic_type: str,
-        output_topic_type: str,
-        participant_topic_types: list[str],
-        participant_names: list[str],
-        participant_descriptions: list[str],
-        max_turns: int | None,
-        message_factory: MessageFactory,
-        model_client: ChatCompletionClient,
-        max_stalls: int,
-        final_answer_prompt: str,
-        output_message_queue: asyncio.Queue[BaseAgentEvent | BaseChatMessage | GroupChatTermination],
-        termination_condition: TerminationCondition | None,
-        emit_team_events: bool,
+        self, *args: Any, model_client: ChatCompletionClient, max_stalls: int, final_answer_prompt: str, **kwargs: Any
     ) -> None:
-        super().__init__(
-            name,
-            group_topic_type,
-            output_topic_type,
-            participant_topic_types,
-            participant_names,
-            participant_descriptions,
-            output_message_queue,
-            termination_condition,
-            max_turns,
-            message_factory,
-            emit_team_events,
-        )
+        super().__init__(*args, **kwargs)
         self._model_client = model_client
         self._max_stalls = max_stalls
         self._final_answer_prompt = final_answer_prompt
         self._max_json_retries = MAX_JSON_RETRIES
-        self._task = ""
-        self._facts = ""
-        self._plan = ""
-        self._n_rounds = 0
-        self._n_stalls = 0
         # One line per member, whitespace collapsed, so the model reads the roster as a list.
         self._team_description = "\n".join(
             re.sub(r"\s+", " ", f"{member}: {description}").strip()
             for member, description in zip(self._participant_names, self._participant_descriptions, strict=True)
         )
+
+    def _reset_strategy_state(self) -> None:
+        """Forget the task, its ledgers and counters."""
+        self._task = ""
+        self._facts = ""
+        self._plan = ""
+        self._n_rounds = 0
+        self._n_stalls = 0
 
     # ------------------------------------------------------------------ handlers
 
@@ -348,22 +322,10 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
         """Unused: the progress ledger names the next speaker."""
         return []
 
-    async def reset(self) -> None:
-        """Forget the task, its ledgers and counters, and the conversation."""
-        self._message_thread.clear()
-        if self._termination_condition is not None:
-            await self._termination_condition.reset()
-        self._n_rounds = 0
-        self._n_stalls = 0
-        self._task = ""
-        self._facts = ""
-        self._plan = ""
-
     async def save_state(self) -> Mapping[str, Any]:
         """The thread, task, facts, plan and counters, as :class:`MagenticOneOrchestratorState` data."""
         state = MagenticOneOrchestratorState(
-            message_thread=[message.dump() for message in self._message_thread],
-            current_turn=self._current_turn,
+            **self._thread_state(),
             task=self._task,
             facts=self._facts,
             plan=self._plan,
@@ -375,8 +337,7 @@ class MagenticOneOrchestrator(BaseGroupChatManager):
     async def load_state(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`save_state` returned."""
         saved = MagenticOneOrchestratorState.model_validate(state)
-        self._message_thread = [self._message_factory.create(message) for message in saved.message_thread]
-        self._current_turn = saved.current_turn
+        self._load_thread_state(saved.message_thread, saved.current_turn)
         self._task = saved.task
         self._facts = saved.facts
         self._plan = saved.plan
