@@ -21,6 +21,7 @@ from salon.hookspecs import Register, hookimpl
 if TYPE_CHECKING:
     from ._actor import McpSessionActor
     from ._adapters import McpToolAdapter, SseMcpToolAdapter, StdioMcpToolAdapter, StreamableHttpMcpToolAdapter
+    from ._agent_server import AgentMcpServer, agent_mcp_server
     from ._config import McpServerParams, SseServerParams, StdioServerParams, StreamableHttpServerParams
     from ._errors import McpConnectionError, McpServerStartError
     from ._factory import mcp_server_tools
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentMcpServer",
     "McpConnectionError",
     "McpServerParams",
     "McpServerStartError",
@@ -45,8 +47,10 @@ __all__ = [
     "StdioServerParams",
     "StreamableHttpMcpToolAdapter",
     "StreamableHttpServerParams",
+    "agent_mcp_server",
     "create_mcp_server_session",
     "mcp_server_tools",
+    "register_commands",
     "register_workbenches",
 ]
 
@@ -67,6 +71,8 @@ _LAZY: dict[str, str] = {
     "McpWorkbenchOptions": "salon_mcp._options",
     "create_mcp_server_session": "salon_mcp._session",
     "mcp_server_tools": "salon_mcp._factory",
+    "AgentMcpServer": "salon_mcp._agent_server",
+    "agent_mcp_server": "salon_mcp._agent_server",
 }
 
 
@@ -125,3 +131,11 @@ def register_workbenches(register: Register) -> None:
         options=_options_model,
         description="McpWorkbench: the tools, prompts and resources of an MCP server (stdio, SSE, streamable HTTP).",
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """Add ``salon mcp serve``; its module imports only the standard library until the command runs."""
+    from ._cli import add_mcp_commands
+
+    add_mcp_commands(cli)
