@@ -1,0 +1,277 @@
+"""The sending half of the Redis runtime: ``send_message`` and ``publish_message`` become stream entries.
+
+A send is one entry in the recipient's partition plus a waiting future keyed by a request id; the reply
+comes back through this worker's inbox. A publish becomes one entry per recipient, resolved from the
+cluster's subscription table when it is written. Both go through the ordered writer of
+:class:`~salon_redis._runtime_delivery.RedisDelivery`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from salon import EVENT_LOGGER_NAME, AgentId, CancellationToken, TopicId
+from salon._message_handler_context import _HANDLING_AGENT
+from salon.exceptions import UndeliverableException
+from salon.logging import DeliveryStage, MessageEvent, MessageKind
+
+from ._runtime_checkpoints import RedisCheckpoints
+from ._runtime_keys import Keys, partition_of
+from ._runtime_routing import ClusterRouting
+from ._runtime_wire import encode_message
+
+__all__ = ["RedisSending"]
+
+_event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+
+
+class RedisSending(RedisCheckpoints):
+    """Turns sends and publishes into stream entries, and cancellations into cancel entries.
+
+    Args:
+        redis: The runtime's client.
+        keys: The namespace's key names.
+        worker_id: This worker's id.
+        partitions: Partitions per agent type.
+        cancel_timeout: Seconds a cancelled RPC waits for the handling worker to confirm.
+        rpc_timeout: Seconds ``send_message`` waits for a reply (``None``: no limit, as in-process).
+        **options: The options of the layers below (checkpointed types, the in-process runtime's).
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        worker_id: str,
+        partitions: int,
+        cancel_timeout: float,
+        rpc_timeout: float | None,
+        **options: Any,
+    ) -> None:
+        super().__init__(redis, keys, worker_id, **options)
+        self._rpc_timeout = rpc_timeout
+        self._partitions = partitions
+        self._cancel_timeout = cancel_timeout
+        self._routing = ClusterRouting(redis, keys, self._router)
+        self._request_ids = itertools.count(1)
+        self._ready: asyncio.Future[None] | None = None
+        self._helpers: set[asyncio.Task[Any]] = set()
+
+    @property
+    def namespace(self) -> str:
+        """The namespace this worker's cluster lives in."""
+        return self._keys.namespace
+
+    async def send_message(
+        self,
+        message: Any,
+        recipient: AgentId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> Any:
+        """Deliver ``message`` to ``recipient``, on whichever worker hosts it, and return the response.
+
+        Raises:
+            LookupError: no worker ever registered ``recipient.type`` (raised at once).
+            ValueError: the message's type cannot be serialized.
+            CantHandleException: the recipient has no handler that accepts the message.
+            MessageDroppedException: an intervention handler dropped the message.
+            asyncio.CancelledError: ``cancellation_token`` was cancelled.
+            UndeliverableException: this runtime was stopped before the reply came.
+            Exception: whatever the handler raised, with its type where importable here, else
+                :class:`~salon.exceptions.RemoteException`.
+        """
+        self._raise_if_failed()
+        if not await self._routing.has_type(recipient.type):
+            raise LookupError(await self._unknown_type(recipient.type, f"send {type(message).__name__} to"))
+        token = cancellation_token or CancellationToken()
+        if token.is_cancelled():
+            raise asyncio.CancelledError()
+        message_id = message_id or self._next_message_id()
+        type_name, content_type, payload = self._check_size(encode_message(self._serialization_registry, message))
+        if _event_logger.isEnabledFor(logging.INFO):
+            _event_logger.info(
+                MessageEvent(
+                    payload=message,
+                    sender=sender,
+                    receiver=recipient,
+                    kind=MessageKind.DIRECT,
+                    delivery_stage=DeliveryStage.SEND,
+                )
+            )
+        request_id = f"{self._worker_id}/{next(self._request_ids)}".encode()
+        stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
+        fields: dict[bytes, bytes] = {
+            b"k": b"s",
+            b"id": message_id.encode(),
+            b"t": recipient.type.encode(),
+            b"to": recipient.key.encode(),
+            b"s": b"" if sender is None else str(sender).encode(),
+            b"n": type_name.encode(),
+            b"ct": content_type.encode(),
+            b"d": payload,
+            b"rid": request_id,
+            b"r": self._inbox.encode(),
+        }
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._calls[request_id] = future
+        try:
+            self._write(("send", (stream, fields), future))
+            token.add_callback(lambda: self._cancel_call(request_id, stream, future))
+            try:
+                if self._rpc_timeout is None:
+                    result = await future
+                else:
+                    result = await asyncio.wait_for(asyncio.shield(future), self._rpc_timeout)
+            except asyncio.CancelledError:
+                token.cancel()  # the caller gave up: tell the handler
+                raise
+            except TimeoutError:
+                token.cancel()
+                raise await self._timeout_error(recipient, type(message).__name__) from None
+            if token.is_cancelled():
+                raise asyncio.CancelledError()
+            return result
+        finally:
+            self._calls.pop(request_id, None)
+
+    async def _timeout_error(self, recipient: AgentId, what: str) -> Exception:
+        hosts = self._keys.hosts(recipient.type)
+        try:
+            alive = await self._redis.zcount(hosts, int(time.time() * 1000), "+inf")
+        except RedisError:
+            alive = -1
+        if alive == 0:
+            return UndeliverableException(
+                f"No reply from {recipient} within rpc_timeout={self._rpc_timeout}s: agent type {recipient.type!r} "
+                f"is registered in namespace {self.namespace!r}, but no live worker hosts it now. Start a worker "
+                "that registers it; the message stays queued for it, but this call has given up."
+            )
+        return TimeoutError(
+            f"No reply from {recipient} to {what} within rpc_timeout={self._rpc_timeout}s "
+            f"({alive if alive >= 0 else 'an unknown number of'} live workers host {recipient.type!r})."
+        )
+
+    async def publish_message(
+        self,
+        message: Any,
+        topic_id: TopicId,
+        *,
+        sender: AgentId | None = None,
+        cancellation_token: CancellationToken | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Deliver ``message`` to every agent of the cluster subscribed to ``topic_id`` (except ``sender``).
+
+        Returns once the message is stored in Redis for every recipient (or queued here until
+        ``start()``). Recipients are fixed when the message is published.
+
+        Raises:
+            ValueError: the message's type cannot be serialized.
+        """
+        self._raise_if_failed()
+        message_id = message_id or self._next_message_id()
+        encoded = self._check_size(encode_message(self._serialization_registry, message))
+        if _event_logger.isEnabledFor(logging.INFO):
+            _event_logger.info(
+                MessageEvent(
+                    payload=message,
+                    sender=sender,
+                    receiver=topic_id,
+                    kind=MessageKind.PUBLISH,
+                    delivery_stage=DeliveryStage.SEND,
+                )
+            )
+        item = (message, sender, topic_id, message_id, encoded)
+        if not self._connected or _HANDLING_AGENT.get(None) is not None:
+            # Before start(): queued here. From a handler: written before that handler's own message is
+            # acknowledged (same ordered writer), so returning at once loses nothing and never recurses.
+            self._write(("publish", item, None))
+            return
+        written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._write(("publish", item, written))
+        await written
+
+    async def _sync_routing(self) -> None:
+        await self._routing.sync()
+
+    def _publish_entries(self, item: Any) -> list[tuple[str, dict[bytes, bytes]]]:
+        _, sender, topic_id, message_id, (type_name, content_type, payload) = item
+        types = self._routing.types
+        entries: list[tuple[str, dict[bytes, bytes]]] = []
+        for recipient in self._router.recipients(topic_id):
+            if recipient == sender or recipient.type not in types:
+                continue
+            stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
+            entries.append(
+                (
+                    stream,
+                    {
+                        b"k": b"p",
+                        b"id": message_id.encode(),
+                        b"t": recipient.type.encode(),
+                        b"to": recipient.key.encode(),
+                        b"s": b"" if sender is None else str(sender).encode(),
+                        b"tt": topic_id.type.encode(),
+                        b"ts": topic_id.source.encode(),
+                        b"n": type_name.encode(),
+                        b"ct": content_type.encode(),
+                        b"d": payload,
+                    },
+                )
+            )
+        return entries
+
+    def _cancel_call(self, request_id: bytes, stream: str, future: asyncio.Future[Any]) -> None:
+        for op in self._writes:
+            if op[0] == "send" and op[2] is future:  # never left this process: nothing to tell anyone
+                self._writes.remove(op)
+                future.cancel()
+                return
+        if request_id in self._calls:
+            self._spawn_helper(self._send_cancel(request_id, stream, future))
+
+    async def _send_cancel(self, request_id: bytes, stream: str, future: asyncio.Future[Any]) -> None:
+        """Tell the handling worker, then wait (bounded) for it to confirm, so its token is cancelled first."""
+        try:
+            written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._write(("cancel", (stream, {b"k": b"c", b"rid": request_id}), written))
+            await written
+            if not future.done():
+                await asyncio.wait_for(asyncio.shield(future), self._cancel_timeout)
+        except (RedisError, TimeoutError, asyncio.CancelledError, Exception):
+            pass
+        if not future.done():
+            future.cancel()
+
+    def _spawn_helper(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
+
+    async def _unknown_type(self, agent_type: str, action: str) -> str:
+        try:
+            known = ", ".join(map(repr, await self._routing.type_names())) or "none"
+        except RedisError:
+            known = "unknown (Redis did not answer)"
+        return (
+            f"Cannot {action} agent type {agent_type!r}: no worker of namespace {self.namespace!r} registered it "
+            f"(registered: {known}). Register it on some worker first, e.g. "
+            f"`await MyAgent.register(runtime, {agent_type!r}, factory)`."
+        )
+
+    def _raise_if_failed(self) -> None:
+        ready = self._ready
+        if ready is not None and ready.done() and not ready.cancelled() and ready.exception() is not None:
+            raise ready.exception()  # type: ignore[misc]
