@@ -67,7 +67,7 @@ class RobustnessConformance(RuntimeHarness):
         logged = [
             r
             for r in caplog.records
-            if r.levelno >= logging.ERROR and r.exc_info is not None and isinstance(r.exc_info[1], ConformanceError)
+            if r.levelno >= logging.ERROR and r.exc_info and isinstance(r.exc_info[1], ConformanceError)
         ]
         assert logged, "the handler's exception was not logged at ERROR with exc_info"
         runtime.start()
