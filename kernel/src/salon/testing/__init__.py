@@ -12,6 +12,9 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
   :class:`~salon.cache.CacheStore` implementation.
 - :class:`CodeExecutorConformanceSuite`: subclass it to run the code executor conformance tests on a
   :class:`~salon.code_executor.CodeExecutor` implementation.
+- :class:`CodeExecutorAttackSuite`: subclass it to run hostile code (network, writes outside the work
+  dir, fork bombs, unbounded memory, endless loops and output, leaked secrets, detached daemons) against
+  a sandboxing :class:`~salon.code_executor.CodeExecutor`: each attack is stopped, reported, survived.
 - :class:`OpenAIChatServer`: a scripted server speaking OpenAI's chat-completions wire protocol on
   127.0.0.1, for testing clients through the real ``openai`` SDK over real HTTP.
 - :class:`AnthropicTestServer`: a scripted Anthropic Messages API server on 127.0.0.1, for testing
@@ -24,6 +27,7 @@ import pytest
 # conformance test shows the compared values. Must run before those modules are imported.
 pytest.register_assert_rewrite(
     "salon.testing._cache_store_conformance",
+    "salon.testing._code_executor_attacks",
     "salon.testing._code_executor_conformance",
     "salon.testing._workbench_conformance",
     "salon.testing._conformance_delivery",
@@ -44,6 +48,7 @@ from ._cache_store_conformance import (  # noqa: E402
     cache_payload,
     check_cache_payload,
 )
+from ._code_executor_attacks import CodeExecutorAttackSuite  # noqa: E402
 from ._code_executor_conformance import CodeExecutorConformanceSuite, ExecutorFactory  # noqa: E402
 from ._model_client_conformance import ModelClientConformanceSuite, ScriptedReply  # noqa: E402
 from ._openai_server import (  # noqa: E402
@@ -88,6 +93,7 @@ __all__ = [
     "AnthropicRequest",
     "AnthropicTestServer",
     "CONFORMANCE_TOOL_NAMES",
+    "CodeExecutorAttackSuite",
     "CodeExecutorConformanceSuite",
     "ConformanceToolError",
     "ExecutorFactory",
