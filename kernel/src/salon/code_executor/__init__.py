@@ -5,7 +5,7 @@ Concrete executors are plugins (``salon-local``, ``salon-docker``); every one of
 :class:`salon.testing.CodeExecutorConformanceSuite`. This package does not import pydantic.
 """
 
-from ._base import CodeBlock, CodeExecutor, CodeResult
+from ._base import CodeBlock, CodeExecutor, CodeResult, CommandLineCodeResult
 from ._func_with_reqs import (
     Alias,
     FunctionWithRequirements,
@@ -24,6 +24,7 @@ __all__ = [
     "CodeBlock",
     "CodeExecutor",
     "CodeResult",
+    "CommandLineCodeResult",
     "FunctionWithRequirements",
     "FunctionWithRequirementsStr",
     "Import",

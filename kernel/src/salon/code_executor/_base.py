@@ -41,6 +41,22 @@ class CodeResult:
     output: str
 
 
+@dataclass
+class CommandLineCodeResult(CodeResult):
+    """A :class:`CodeResult` from an executor that saves each block to a file before running it.
+
+    Command-line executors (``salon-local``, ``salon-docker``) return it, as AutoGen's do, so code that
+    reads ``result.code_file`` ports unchanged.
+
+    Attributes:
+        code_file: The path of the first block's code file (relative when the executor's working directory
+            was given as a relative path), or ``None`` when no block was saved. The file may already be
+            deleted when the executor cleans up its temporary files.
+    """
+
+    code_file: str | None = None
+
+
 class CodeExecutor(ABC):
     """Runs code blocks somewhere (a local sandbox, a container, a remote session) and reports the result.
 

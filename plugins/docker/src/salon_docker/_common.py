@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from salon.code_executor import CodeResult
+from salon.code_executor import CommandLineCodeResult
 
 __all__ = ["CommandLineCodeResult", "SUPPORTED_LANGUAGES", "command_for", "file_name_from_content", "silence_pip"]
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("bash", "shell", "sh", "pwsh", "powershell", "ps1", "python")
 
 _SHELLS = ("bash", "shell", "sh", "pwsh", "powershell", "ps1")
-
-
-@dataclass
-class CommandLineCodeResult(CodeResult):
-    """A :class:`~salon.code_executor.CodeResult` that also names the file the first block was saved to.
-
-    Attributes:
-        code_file: The host path of the first block's code file (relative when the working directory
-            was given as a relative path), or ``None`` when no block was saved.
-    """
-
-    code_file: str | None = None
 
 
 def command_for(language: str) -> str | None:

@@ -20,7 +20,7 @@ from salon import CancellationToken
 from salon.code_executor import (
     CodeBlock,
     CodeExecutor,
-    CodeResult,
+    CommandLineCodeResult,
     FunctionWithRequirements,
     FunctionWithRequirementsStr,
     build_python_functions_file,
@@ -227,7 +227,7 @@ class LocalCommandLineCodeExecutor(CodeExecutor):
 
     async def execute_code_blocks(
         self, code_blocks: list[CodeBlock], cancellation_token: CancellationToken
-    ) -> CodeResult:
+    ) -> CommandLineCodeResult:
         """Run the blocks in order, stopping at the first that fails; see the class docstring."""
         if cancellation_token.is_cancelled():
             raise asyncio.CancelledError("the cancellation token was cancelled before any code ran")
@@ -237,17 +237,19 @@ class LocalCommandLineCodeExecutor(CodeExecutor):
             await asyncio.to_thread(self._write_functions)
         outputs: list[str] = []
         exit_code = 0
+        first_file: str | None = None
         for block in code_blocks:
             language = block.language.strip().lower()
             if language not in _PYTHON and language not in _SHELLS:
                 outputs.append(f"Unsupported language: {block.language!r}; this executor runs python and sh/bash.")
                 exit_code = 1
                 break
-            exit_code, output = await self._run_block(language, block.code, cancellation_token)
+            exit_code, output, code_file = await self._run_block(language, block.code, cancellation_token)
+            first_file = first_file or code_file
             outputs.append(output)
             if exit_code != 0:
                 break
-        return CodeResult(exit_code=exit_code, output="".join(outputs))
+        return CommandLineCodeResult(exit_code=exit_code, output="".join(outputs), code_file=first_file)
 
     def _write_functions(self) -> None:
         source = build_python_functions_file(self._functions)
@@ -288,8 +290,9 @@ class LocalCommandLineCodeExecutor(CodeExecutor):
             "PYTHONIOENCODING": "utf-8",
         }
 
-    async def _run_block(self, language: str, code: str, token: CancellationToken) -> tuple[int, str]:
-        digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:16]
+    async def _run_block(self, language: str, code: str, token: CancellationToken) -> tuple[int, str, str]:
+        """Save ``code`` to ``tmp_code_<sha256>.<ext>`` (AutoGen's name) and run it: exit code, output, file."""
+        digest = hashlib.sha256(code.encode("utf-8")).hexdigest()
         suffix = "py" if language in _PYTHON else "sh"
         filename = f"tmp_code_{digest}.{suffix}"
         code_file = self.work_dir / filename
@@ -312,7 +315,8 @@ class LocalCommandLineCodeExecutor(CodeExecutor):
         else:
             argv, process_env, cwd = program, env, self.work_dir
         try:
-            return await self._run_process(argv, process_env, cwd, token)
+            exit_code, output = await self._run_process(argv, process_env, cwd, token)
+            return exit_code, output, str(code_file)
         finally:
             if self._cleanup_temp_files:
                 with contextlib.suppress(OSError):
