@@ -25,11 +25,11 @@ from salon_agentchat.group_chat import BaseGroupChat, BaseGroupChatManager
 from salon_agentchat.messages import (
     BaseAgentEvent,
     BaseChatMessage,
-    HandoffMessage,
     ModelClientStreamingChunkEvent,
     SelectorEvent,
 )
 from salon_agentchat.state import SelectorManagerState
+from salon_agentchat.utils import add_to_model_context
 
 __all__ = [
     "CandidateFuncType",
@@ -120,28 +120,15 @@ class SelectorGroupChatManager(BaseGroupChatManager):
         loaded = SelectorManagerState.model_validate(state)
         self._load_thread_state(loaded.message_thread, loaded.current_turn)
         await self._model_context.clear()
-        await self._add_messages_to_context(
+        await add_to_model_context(
             self._model_context, [m for m in self._message_thread if isinstance(m, BaseChatMessage)]
         )
         self._previous_speaker = loaded.previous_speaker
 
-    @staticmethod
-    async def _add_messages_to_context(
-        model_context: ChatCompletionContext, messages: Sequence[BaseChatMessage]
-    ) -> None:
-        """Add chat messages to the model context (a handoff's carried context first)."""
-        for message in messages:
-            if isinstance(message, HandoffMessage):
-                for llm_message in message.context:
-                    await model_context.add_message(llm_message)
-            await model_context.add_message(message.to_model_message())
-
     async def update_message_thread(self, messages: Sequence[BaseAgentEvent | BaseChatMessage]) -> None:
         """Extend the thread and feed the chat messages to the selector's model context."""
         self._message_thread.extend(messages)
-        await self._add_messages_to_context(
-            self._model_context, [m for m in messages if isinstance(m, BaseChatMessage)]
-        )
+        await add_to_model_context(self._model_context, [m for m in messages if isinstance(m, BaseChatMessage)])
 
     async def select_speaker(self, thread: Sequence[BaseAgentEvent | BaseChatMessage]) -> list[str] | str:
         """Ask ``selector_func``, then (if it abstains) the model; always returns one name.

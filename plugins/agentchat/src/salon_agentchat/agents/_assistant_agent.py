@@ -37,6 +37,7 @@ from ..messages import (
     ToolCallSummaryMessage,
 )
 from ..state import AssistantAgentState
+from ..utils import add_to_model_context
 from ._assistant_inference import ImageScan, ToolListing, ToolRouter, call_model, compatible_messages, prompt
 from ._assistant_replies import SummaryFormatter, final_message, handoff_message, tool_call_summary
 from ._assistant_setup import ToolSpec, build_tool_setup, check_max_tool_iterations, check_memory
@@ -215,7 +216,7 @@ class AssistantAgent(BaseChatAgent):
         """Take the new messages; yield the turn's events as they happen, and its :class:`Response` last."""
         name = self.name
         context = self._model_context
-        await self._add_messages_to_context(context, messages)
+        await add_to_model_context(context, messages)
 
         inner: list[_Item] = []
         if self._memory:
@@ -304,17 +305,6 @@ class AssistantAgent(BaseChatAgent):
             formatter=self._tool_call_summary_formatter,
         )
         yield Response(chat_message=summary, inner_messages=inner)
-
-    @staticmethod
-    async def _add_messages_to_context(
-        model_context: ChatCompletionContext, messages: Sequence[BaseChatMessage]
-    ) -> None:
-        """Add the new messages as model messages; a handoff brings the context it carries first."""
-        for message in messages:
-            if isinstance(message, HandoffMessage):
-                for llm_message in message.context:
-                    await model_context.add_message(llm_message)
-            await model_context.add_message(message.to_model_message())
 
     async def _query_memory(self) -> list[MemoryQueryEvent]:
         events: list[MemoryQueryEvent] = []

@@ -36,11 +36,11 @@ from ..messages import (
     BaseChatMessage,
     CodeExecutionEvent,
     CodeGenerationEvent,
-    HandoffMessage,
     ModelClientStreamingChunkEvent,
     TextMessage,
     ThoughtEvent,
 )
+from ..utils import add_to_model_context
 from ._base_chat_agent import BaseChatAgent
 
 __all__ = [
@@ -341,7 +341,7 @@ class CodeExecutorAgent(BaseChatAgent):
     ) -> AsyncGenerator[BaseAgentEvent | BaseChatMessage | Response, None]:
         """The model-driven turn: generate, execute, maybe retry, then reflect."""
         inner: list[BaseAgentEvent | BaseChatMessage] = []
-        await self._add_messages_to_context(self._model_context, messages)
+        await add_to_model_context(self._model_context, messages)
         for attempt in range(self._max_retries_on_error + 1):
             message_id = str(uuid.uuid4())
             answer: CreateResult | None = None
@@ -471,17 +471,6 @@ class CodeExecutorAgent(BaseChatAgent):
     def _compatible(model_client: ChatCompletionClient, history: list[LLMMessage]) -> list[LLMMessage]:
         """Drop images for models that cannot see them."""
         return history if model_client.model_info.get("vision", False) else without_images(history)
-
-    @staticmethod
-    async def _add_messages_to_context(
-        model_context: ChatCompletionContext, messages: Sequence[BaseChatMessage]
-    ) -> None:
-        """Add the turn's new messages, with the conversation a handoff carried, to the model context."""
-        for message in messages:
-            if isinstance(message, HandoffMessage):
-                for carried in message.context:
-                    await model_context.add_message(carried)
-            await model_context.add_message(message.to_model_message())
 
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
         """Forget the conversation, so the next turn starts as a fresh agent's would."""

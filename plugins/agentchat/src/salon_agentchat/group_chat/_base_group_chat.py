@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from abc import ABC
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
@@ -120,14 +121,11 @@ class BaseGroupChat(Team, ABC):
                         and not self._message_factory.is_registered(produced)
                     ):
                         self._message_factory.register(produced)
-        self._team_id = str(uuid.uuid4())
         self._group_chat_manager_name = group_chat_manager_name
         self._participant_names: list[str] = names
         self._participant_descriptions: list[str] = [participant.description for participant in participants]
-        self._group_topic_type = f"group_topic_{self._team_id}"
-        self._group_chat_manager_topic_type = f"{group_chat_manager_name}_{self._team_id}"
-        self._participant_topic_types: list[str] = [f"{n}_{self._team_id}" for n in names]
-        self._output_topic_type = f"output_topic_{self._team_id}"
+        self._use_team_id(str(uuid.uuid4()))
+        self._hosted: set[str] | None = None  # participants registered by _init(); None: all of them
         self._output_message_queue: OutputQueue = asyncio.Queue()
         self._runtime: AgentRuntime
         if runtime is not None:
@@ -139,7 +137,15 @@ class BaseGroupChat(Team, ABC):
         self._initialized = False
         self._is_running = False
         self._emit_team_events = emit_team_events
-        self._manager_id = AgentId(self._group_chat_manager_topic_type, self._team_id)
+
+    def _use_team_id(self, team_id: str) -> None:
+        """Name the team's agent types and topics after ``team_id`` (``<name>_<team id>``)."""
+        self._team_id = team_id
+        self._group_topic_type = f"group_topic_{team_id}"
+        self._group_chat_manager_topic_type = f"{self._group_chat_manager_name}_{team_id}"
+        self._participant_topic_types: list[str] = [f"{n}_{team_id}" for n in self._participant_names]
+        self._output_topic_type = f"output_topic_{team_id}"
+        self._manager_id = AgentId(self._group_chat_manager_topic_type, team_id)
 
     @property
     def name(self) -> str:
@@ -150,6 +156,84 @@ class BaseGroupChat(Team, ABC):
     def description(self) -> str:
         """The team's description."""
         return self._description
+
+    @property
+    def team_id(self) -> str:
+        """The id in the team's agent types and topics: random, unless fixed by :meth:`distribute`."""
+        return self._team_id
+
+    # ------------------------------------------------------------------ across processes
+
+    def distribute(self, runtime: AgentRuntime, *, team_id: str | None = None, hosted: Sequence[str] = ()) -> None:
+        """Run this team on ``runtime`` (a distributed one) with participants that other processes host.
+
+        The process that calls :meth:`run` hosts the manager (it feeds the run's output stream) and the
+        participants named in ``hosted``; every other participant must be registered by a worker process with
+        :meth:`register_participants` and the same ``team_id``. Each process builds the team from the same
+        definition (the same container config), so all of them agree on the agent types and topics.
+
+        Args:
+            runtime: The runtime to run on; starting and stopping it is the caller's.
+            team_id: Shared by every process of this team; default: the team's name. Two teams that share a
+                runtime need different ids.
+            hosted: Participants this process registers itself when the team first runs.
+
+        Raises:
+            RuntimeError: the team has already been set up on a runtime (it ran, or its state was used).
+            ValueError: ``team_id`` cannot be part of an agent type, or ``hosted`` names a non-participant.
+        """
+        if self._initialized:
+            raise RuntimeError(
+                f"Team {self._name!r} is already set up on its runtime; call distribute() before the first run."
+            )
+        self._use_team_id(self._checked_team_id(team_id))
+        self._hosted = set(self._checked_names(hosted))
+        self._runtime = runtime
+        self._embedded_runtime = False
+
+    async def register_participants(
+        self, runtime: AgentRuntime, names: Sequence[str], *, team_id: str | None = None
+    ) -> None:
+        """Register the named participants with ``runtime``, in a worker process that hosts them.
+
+        The worker does not run the team: the process that does calls :meth:`distribute` with the same
+        ``team_id``, and its manager reaches these participants through the runtime.
+
+        Args:
+            runtime: The worker's runtime (started before or after this call).
+            names: The participants this worker hosts.
+            team_id: As in :meth:`distribute`; default: the team's name.
+
+        Raises:
+            RuntimeError: the team was already set up with another team id.
+            ValueError: ``names`` is empty or names a non-participant, or ``team_id`` is not usable.
+        """
+        wanted = self._checked_names(names)
+        if not wanted:
+            raise ValueError(f"Name the participants of team {self._name!r} to register: {self._participant_names}.")
+        team_id = self._checked_team_id(team_id)
+        if team_id != self._team_id:
+            if self._initialized:
+                raise RuntimeError(f"Team {self._name!r} is already set up with team id {self._team_id!r}.")
+            self._use_team_id(team_id)
+        await self._register_containers(runtime, wanted)
+
+    def _checked_team_id(self, team_id: str | None) -> str:
+        chosen = self._name if team_id is None else team_id
+        if re.fullmatch(r"[\w\-.]+", chosen) is None:
+            raise ValueError(
+                f"Team id {chosen!r} cannot be part of an agent type; use letters, digits, '_', '-' and '.'"
+                + (" (it defaults to the team's name: pass team_id=...)." if team_id is None else ".")
+            )
+        return chosen
+
+    def _checked_names(self, names: Sequence[str]) -> list[str]:
+        if isinstance(names, str):
+            names = [names]
+        unknown = [n for n in names if n not in self._participant_names]
+        if unknown:
+            raise ValueError(f"{unknown} are not participants of team {self._name!r}: {self._participant_names}.")
+        return list(names)
 
     # ------------------------------------------------------------------ the strategy's part
 
@@ -214,17 +298,8 @@ class BaseGroupChat(Team, ABC):
 
     async def _init(self, runtime: AgentRuntime) -> None:
         """Register the containers and the manager with ``runtime``, with their subscriptions."""
-        runtime.add_message_serializer([PydanticJsonMessageSerializer(cls) for cls in GROUP_CHAT_EVENT_TYPES])
-        for participant, agent_type in zip(self._participants, self._participant_topic_types, strict=True):
-            await ChatAgentContainer.register(
-                runtime,
-                type=agent_type,
-                factory=self._create_participant_factory(
-                    self._group_topic_type, self._output_topic_type, participant, self._message_factory
-                ),
-            )
-            await runtime.add_subscription(TypeSubscription(topic_type=agent_type, agent_type=agent_type))
-            await runtime.add_subscription(TypeSubscription(topic_type=self._group_topic_type, agent_type=agent_type))
+        hosted = self._participant_names if self._hosted is None else sorted(self._hosted)
+        await self._register_containers(runtime, hosted)
         manager_type = self._group_chat_manager_topic_type
         await self._base_group_chat_manager_class.register(
             runtime,
@@ -245,6 +320,22 @@ class BaseGroupChat(Team, ABC):
         for topic_type in (manager_type, self._group_topic_type, self._output_topic_type):
             await runtime.add_subscription(TypeSubscription(topic_type=topic_type, agent_type=manager_type))
         self._initialized = True
+
+    async def _register_containers(self, runtime: AgentRuntime, names: Sequence[str]) -> None:
+        """Register the containers of the participants named ``names``, with their subscriptions."""
+        runtime.add_message_serializer([PydanticJsonMessageSerializer(cls) for cls in GROUP_CHAT_EVENT_TYPES])
+        for participant, agent_type in zip(self._participants, self._participant_topic_types, strict=True):
+            if participant.name not in names:
+                continue
+            await ChatAgentContainer.register(
+                runtime,
+                type=agent_type,
+                factory=self._create_participant_factory(
+                    self._group_topic_type, self._output_topic_type, participant, self._message_factory
+                ),
+            )
+            await runtime.add_subscription(TypeSubscription(topic_type=agent_type, agent_type=agent_type))
+            await runtime.add_subscription(TypeSubscription(topic_type=self._group_topic_type, agent_type=agent_type))
 
     def _task_messages(
         self, task: str | BaseChatMessage | Sequence[BaseChatMessage] | None
