@@ -247,3 +247,34 @@ def test_no_context_ever_sends_a_broken_pair(history: list[LLMMessage], kind: st
     before, _, after = split_note(view, history)
     assert_pairs_intact(before + after)
     assert_in_order(before + after, history)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["user", "call", "result", "clear"]), st.booleans()), min_size=1, max_size=40
+    )
+)
+def test_unbounded_view_remembered_between_calls_equals_a_fresh_walk(steps: list[tuple[str, bool]]) -> None:
+    """Whatever is appended (orphan results and pending calls included) and whenever the view is read,
+    the remembered units give exactly what walking the whole history afresh gives."""
+    from salon.model_context._pairing import flatten, units
+
+    async def scenario() -> None:
+        context = UnboundedChatCompletionContext()
+        for i, (kind, read) in enumerate(steps):
+            if kind == "user":
+                await context.add_message(UserMessage(content=f"u{i}", source="user"))
+            elif kind == "call":
+                await context.add_message(tool_call(i))
+            elif kind == "result":
+                await context.add_message(tool_result(i, 0))
+            else:
+                await context.clear()
+            if read:
+                history = context._messages
+                assert await context.get_messages() == flatten(history, list(units(history)))
+        history = context._messages
+        assert await context.get_messages() == flatten(history, list(units(history)))
+
+    asyncio.run(scenario())

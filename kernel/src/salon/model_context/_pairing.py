@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from ..models import AssistantMessage, FunctionExecutionResultMessage, LLMMessage
 
-__all__ = ["is_tool_call", "units", "units_newest_first", "newest_within", "flatten"]
+__all__ = ["is_tool_call", "units", "units_newest_first", "newest_within", "flatten", "UnitCache"]
 
 Span = tuple[int, int]
 """A unit as ``(start, end)`` indexes into the history, end exclusive."""
@@ -38,10 +38,13 @@ def _is_result(message: LLMMessage) -> bool:
     return isinstance(message, FunctionExecutionResultMessage)
 
 
-def units(messages: Sequence[LLMMessage]) -> Iterator[Span]:
-    """Yield the spans of the unbroken units of ``messages``, oldest first."""
+def units(messages: Sequence[LLMMessage], start: int = 0) -> Iterator[Span]:
+    """Yield the spans of the unbroken units of ``messages``, oldest first.
+
+    ``start`` must be a unit boundary (as :func:`resume_point` returns); the walk begins there.
+    """
     count = len(messages)
-    i = 0
+    i = start
     while i < count:
         message = messages[i]
         if _is_result(message):  # results with no call before them: broken
@@ -57,6 +60,58 @@ def units(messages: Sequence[LLMMessage]) -> Iterator[Span]:
             continue
         yield i, i + 1
         i += 1
+
+
+def resume_point(messages: Sequence[LLMMessage]) -> int:
+    """Where the units of ``messages`` may change when messages are appended: earlier units are final.
+
+    Appending can only grow a trailing tool-call unit (more results) or complete a trailing call that has
+    no results yet; a trailing run of results without a call stays broken but is walked again, so the walk
+    starts on a unit boundary. Everything before the returned index is settled.
+    """
+    end = len(messages)
+    if end == 0:
+        return 0
+    if is_tool_call(messages[-1]):
+        return end - 1
+    if not _is_result(messages[-1]):
+        return end
+    start = end
+    while start > 0 and _is_result(messages[start - 1]):
+        start -= 1
+    return start - 1 if start > 0 and is_tool_call(messages[start - 1]) else start
+
+
+class UnitCache:
+    """The units of a history that only grows, computed once for what is settled.
+
+    A context that sends its whole history would otherwise walk all of it on every model call, making a
+    long conversation quadratic. The cache is tied to one list object: a context that replaces its list
+    (``clear``, ``load_state``) starts a fresh walk.
+    """
+
+    __slots__ = ("_covered", "_list", "_settled", "_spans")
+
+    def __init__(self) -> None:
+        self._list: list[LLMMessage] | None = None  # held, not its id: a freed list's id can be reused
+        self._settled = 0  # spans ending at or before this index are final
+        self._spans: list[Span] = []
+        self._covered = 0  # how many messages the final spans hold
+
+    def view(self, messages: list[LLMMessage]) -> list[LLMMessage]:
+        """The messages of every unbroken unit, oldest first (a new list)."""
+        if messages is not self._list or len(messages) < self._settled:
+            self._list, self._settled, self._spans, self._covered = messages, 0, [], 0
+        settled = resume_point(messages)  # never behind self._settled while the list only grows
+        tail = list(units(messages, self._settled))
+        final = [span for span in tail if span[1] <= settled]
+        pending = tail[len(final) :]
+        self._spans.extend(final)
+        self._covered += sum(end - start for start, end in final)
+        self._settled = settled
+        if self._covered + sum(end - start for start, end in pending) == len(messages):
+            return list(messages)  # nothing broken: the whole history, copied at C speed
+        return flatten(messages, [*self._spans, *pending])
 
 
 def units_newest_first(messages: Sequence[LLMMessage]) -> Iterator[Span]:

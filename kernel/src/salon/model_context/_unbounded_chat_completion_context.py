@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..models import LLMMessage
 from ._chat_completion_context import ChatCompletionContext
-from ._pairing import flatten, units
+from ._pairing import UnitCache
 
 __all__ = ["UnboundedChatCompletionContext"]
 
@@ -17,7 +17,14 @@ class UnboundedChatCompletionContext(ChatCompletionContext):
     is the whole history.
     """
 
+    def __init__(self, initial_messages: list[LLMMessage] | None = None) -> None:
+        super().__init__(initial_messages)
+        self._units = UnitCache()
+
     async def get_messages(self) -> list[LLMMessage]:
-        """Return every message of every unbroken unit, oldest first."""
-        messages = self._messages
-        return flatten(messages, list(units(messages)))
+        """Return every message of every unbroken unit, oldest first.
+
+        The units of the settled part of the history are remembered between calls, so a call costs the
+        new messages, not the whole conversation.
+        """
+        return self._units.view(self._messages)
