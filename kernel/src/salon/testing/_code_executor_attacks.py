@@ -7,23 +7,17 @@ import contextlib
 import os
 import resource
 import socket
-import textwrap
 import time
-from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import pytest
-import pytest_asyncio
 
-from salon import CancellationToken
-from salon.code_executor import CodeBlock, CodeExecutor, CodeResult
+from salon.code_executor import CodeExecutor, CodeResult
 
-from ._code_executor_conformance import ExecutorFactory
+from ._code_executor_harness import CodeExecutorHarness, ExecutorFactory
 
 __all__ = ["CodeExecutorAttackSuite"]
-
-T = TypeVar("T")
 
 # Counts the processes the code can see: in a pid namespace, only the sandbox's own and whatever earlier
 # blocks left running.
@@ -50,21 +44,9 @@ print("parent done")
 """
 
 
-# Tiny local file operations: cheap enough to run on the event loop in a test.
-def _snapshot(path: Path) -> str | None:
-    """The file's text, or ``None`` if it does not exist."""
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return None
-
-
+# A tiny local file operation: cheap enough to run on the event loop in a test.
 def _exists(path: Path) -> bool:
     return path.exists()
-
-
-def _make_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
 
 
 def host_addresses() -> list[str]:
@@ -75,7 +57,7 @@ def host_addresses() -> list[str]:
     return sorted(addresses)
 
 
-class CodeExecutorAttackSuite:
+class CodeExecutorAttackSuite(CodeExecutorHarness):
     """Attacks a sandboxing :class:`~salon.code_executor.CodeExecutor` must stop, as pytest tests.
 
     Each test runs hostile code and asserts three things: the attack is stopped (by the sandbox, a limit
@@ -103,7 +85,8 @@ class CodeExecutorAttackSuite:
       its block.
 
     How an executor author uses it: subclass it in a test module, name the subclass ``Test...``, and
-    override :meth:`make_executor`, giving the executor the suite's limits::
+    override :meth:`make_executor`, giving the executor the suite's limits (timeout :attr:`execution_timeout`,
+    process limit :attr:`process_limit`, output bound :attr:`max_output_bytes`)::
 
         from salon.testing import CodeExecutorAttackSuite
 
@@ -124,7 +107,6 @@ class CodeExecutorAttackSuite:
     ``executor`` and ``work_dir`` fixtures and the :meth:`run` and :meth:`assert_usable` helpers.
     """
 
-    pytestmark: ClassVar[list[pytest.MarkDecorator]] = [pytest.mark.asyncio]
     timeout: ClassVar[float] = 60.0
     execution_timeout: ClassVar[float] = 4.0
     kill_grace: ClassVar[float] = 20.0
@@ -141,71 +123,15 @@ class CodeExecutorAttackSuite:
 
     # -- hooks for implementers -------------------------------------------------------------------------
 
-    async def make_executor(self, work_dir: Path) -> CodeExecutor:
-        """Return a new, not started, sandboxed executor running code in ``work_dir``, with the suite's limits.
-
-        Its timeout is :attr:`execution_timeout`, its process limit :attr:`process_limit`, its output
-        bound :attr:`max_output_bytes`. ``work_dir`` exists and is empty; files the code writes there
-        must be visible in it from this process.
-        """
-        raise NotImplementedError(f"{type(self).__name__} must override make_executor() to return an executor.")
-
-    async def dispose_executor(self, executor: CodeExecutor) -> None:
-        """Release an executor after a test: ``stop()``, ignoring errors but not hangs."""
-        with contextlib.suppress(Exception):
-            await self.within(executor.stop())
-
     def network_addresses(self) -> list[str]:
         """The addresses of this machine the network attack serves on and tries to reach."""
         return host_addresses()
 
-    # -- fixtures ---------------------------------------------------------------------------------------
-
-    @pytest_asyncio.fixture
-    async def executor_factory(self) -> AsyncIterator[ExecutorFactory]:
-        """Make started executors on demand; dispose of all of them when the test ends."""
-        made: list[CodeExecutor] = []
-
-        async def factory(work_dir: Path) -> CodeExecutor:
-            _make_dir(work_dir)
-            executor = await self.make_executor(work_dir)
-            made.append(executor)
-            await self.within(executor.start())
-            return executor
-
-        yield factory
-        for executor in reversed(made):
-            await self.dispose_executor(executor)
-
-    @pytest.fixture
-    def work_dir(self, tmp_path: Path) -> Path:
-        """The working directory of the ``executor`` fixture."""
-        return tmp_path / "work"
-
-    @pytest_asyncio.fixture
-    async def executor(self, executor_factory: ExecutorFactory, work_dir: Path) -> CodeExecutor:
-        """A started executor working in ``work_dir``."""
-        return await executor_factory(work_dir)
-
     # -- helpers ----------------------------------------------------------------------------------------
-
-    async def within(self, awaitable: Awaitable[T], seconds: float | None = None) -> T:
-        """Await ``awaitable``, failing the test if it takes longer than :attr:`timeout` seconds."""
-        limit = self.timeout if seconds is None else seconds
-        try:
-            async with asyncio.timeout(limit):
-                return await awaitable
-        except TimeoutError:
-            pytest.fail(f"timed out after {limit}s awaiting {awaitable!r}: the executor hangs", pytrace=False)
 
     async def run(self, executor: CodeExecutor, code: str, language: str = "python") -> CodeResult:
         """Run one block, bounded by the executor's timeout plus :attr:`timeout`; check a result came back."""
-        blocks = [CodeBlock(code=textwrap.dedent(code), language=language)]
-        result = await self.within(
-            executor.execute_code_blocks(blocks, CancellationToken()), seconds=self.execution_timeout + self.timeout
-        )
-        assert isinstance(result, CodeResult), f"execute_code_blocks returned {type(result).__name__}"
-        return result
+        return await self.run_blocks(executor, [(language, code)], seconds=self.execution_timeout + self.timeout)
 
     async def assert_usable(self, executor: CodeExecutor) -> None:
         """Assert that the executor still runs code."""
@@ -333,10 +259,7 @@ class CodeExecutorAttackSuite:
         assert (result.exit_code, "parent done" in result.output) == (0, True), result
         beat = work_dir / "daemon.txt"
         assert _exists(beat), "the daemon never ran"
-        await asyncio.sleep(self.settle_delay)
-        before = _snapshot(beat)
-        await asyncio.sleep(self.settle_delay)
-        assert _snapshot(beat) == before, "a detached process outlived its block"
+        await self.assert_stopped(beat, "a detached process outlived its block")
         await self.assert_usable(executor)
 
     # -- processes --------------------------------------------------------------------------------------

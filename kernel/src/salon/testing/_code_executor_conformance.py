@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import textwrap
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import pytest
-import pytest_asyncio
 
 from salon import CancellationToken
 from salon.code_executor import CodeBlock, CodeExecutor, CodeResult
 
+from ._code_executor_harness import CodeExecutorHarness, ExecutorFactory, snapshot
+
 __all__ = ["CodeExecutorConformanceSuite", "ExecutorFactory"]
-
-T = TypeVar("T")
-
-ExecutorFactory = Callable[[Path], Awaitable[CodeExecutor]]
-"""The ``executor_factory`` fixture: makes a started executor working in the given directory."""
 
 # Writes a counter to heartbeat.txt every 20 ms, for ever: the file stops changing once the code is stopped.
 _HEARTBEAT = textwrap.dedent(
@@ -34,20 +28,7 @@ _HEARTBEAT = textwrap.dedent(
 )
 
 
-# Tiny local file operations: cheap enough to run on the event loop in a test.
-def _snapshot(path: Path) -> str | None:
-    """The file's text, or ``None`` if it does not exist (yet)."""
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return None
-
-
-def _make_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-
-
-class CodeExecutorConformanceSuite:
+class CodeExecutorConformanceSuite(CodeExecutorHarness):
     """The behaviour every :class:`~salon.code_executor.CodeExecutor` must show, as pytest tests.
 
     What it pins down (agents and :class:`~salon.tools.PythonCodeExecutionTool` rely on all of it):
@@ -81,93 +62,36 @@ class CodeExecutorConformanceSuite:
     comment saying why.
     """
 
-    pytestmark: ClassVar[list[pytest.MarkDecorator]] = [pytest.mark.asyncio]
     timeout: ClassVar[float] = 30.0
     execution_timeout: ClassVar[float] = 2.0
     settle_delay: ClassVar[float] = 0.3
     shell_languages: ClassVar[tuple[str, ...]] = ("sh", "bash", "shell")
 
-    # -- hooks for implementers -------------------------------------------------------------------------
-
-    async def make_executor(self, work_dir: Path) -> CodeExecutor:
-        """Return a new, not started executor running code in ``work_dir``, with :attr:`execution_timeout`.
-
-        ``work_dir`` exists and is empty. Files the code writes there must be visible in it from this
-        process (a container executor mounts it).
-        """
-        raise NotImplementedError(f"{type(self).__name__} must override make_executor() to return an executor.")
-
-    async def dispose_executor(self, executor: CodeExecutor) -> None:
-        """Release an executor after a test: ``stop()``, ignoring errors but not hangs."""
-        with contextlib.suppress(Exception):
-            await self.within(executor.stop())
-
     # -- fixtures ---------------------------------------------------------------------------------------
-
-    @pytest_asyncio.fixture
-    async def executor_factory(self) -> AsyncIterator[ExecutorFactory]:
-        """Make started executors on demand; dispose of all of them when the test ends."""
-        made: list[CodeExecutor] = []
-
-        async def factory(work_dir: Path) -> CodeExecutor:
-            _make_dir(work_dir)
-            executor = await self.make_executor(work_dir)
-            made.append(executor)
-            await self.within(executor.start())
-            return executor
-
-        yield factory
-        for executor in reversed(made):
-            await self.dispose_executor(executor)
 
     @pytest.fixture
     def work_dir(self, tmp_path: Path) -> Path:
-        """The working directory of the ``executor`` fixture."""
+        """The working directory of the ``executor`` fixture, there (and empty) before the executor is made."""
         path = tmp_path / "work"
         path.mkdir()
         return path
 
-    @pytest_asyncio.fixture
-    async def executor(self, executor_factory: ExecutorFactory, work_dir: Path) -> CodeExecutor:
-        """A started executor working in ``work_dir``."""
-        return await executor_factory(work_dir)
-
     # -- helpers ----------------------------------------------------------------------------------------
-
-    async def within(self, awaitable: Awaitable[T], seconds: float | None = None) -> T:
-        """Await ``awaitable``, failing the test if it takes longer than :attr:`timeout` seconds."""
-        limit = self.timeout if seconds is None else seconds
-        try:
-            async with asyncio.timeout(limit):
-                return await awaitable
-        except TimeoutError:
-            pytest.fail(f"timed out after {limit}s awaiting {awaitable!r}: the executor hangs", pytrace=False)
 
     async def run(
         self, executor: CodeExecutor, *blocks: tuple[str, str], token: CancellationToken | None = None
     ) -> CodeResult:
         """Run ``(language, code)`` blocks, bounded, and check that a :class:`CodeResult` came back."""
-        code_blocks = [CodeBlock(code=textwrap.dedent(code), language=language) for language, code in blocks]
-        result = await self.within(executor.execute_code_blocks(code_blocks, token or CancellationToken()))
-        assert isinstance(result, CodeResult), f"execute_code_blocks returned {type(result).__name__}"
-        return result
+        return await self.run_blocks(executor, blocks, token)
 
     async def until_exists(self, path: Path) -> None:
         """Wait until the code under test has created ``path``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        while _snapshot(path) is None:
+        while snapshot(path) is None:
             if loop.time() > deadline:
                 pytest.fail(f"the code never created {path.name}: it did not start", pytrace=False)
             await asyncio.sleep(0.02)
-
-    async def assert_stopped(self, heartbeat: Path) -> None:
-        """Assert that the heartbeat code no longer runs: its file stops changing."""
-        await asyncio.sleep(self.settle_delay)
-        before = _snapshot(heartbeat)
-        await asyncio.sleep(self.settle_delay)
-        after = _snapshot(heartbeat)
-        assert before == after, f"the code is still running after it should have been stopped ({before} -> {after})"
 
     async def assert_usable(self, executor: CodeExecutor) -> None:
         """Assert that the executor still runs code."""
