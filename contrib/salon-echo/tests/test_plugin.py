@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 
 import pytest
 from pydantic import ValidationError
@@ -12,6 +10,7 @@ from pydantic import ValidationError
 import salon_echo
 from salon import PluginManager
 from salon.cli import build_parser
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_echo import EchoAgent, EchoOptions
 
 
@@ -57,24 +56,13 @@ def test_factory_builds_the_agent_from_validated_options() -> None:
 
 def test_loading_the_plugin_imports_neither_pydantic_nor_the_agent() -> None:
     """Every `salon` command imports every plugin, so the plugin module must stay light (DESIGN.md §3)."""
-    code = (
-        "import sys, salon_echo\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_echo, 'echo')\n"
-        "assert [s.name for s in pm.registry if s.kind == 'agent'] == ['echo']\n"
-        "heavy = sorted(m for m in ('pydantic', 'salon_echo._agent', 'salon_echo._options') if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    check_plugin_stays_light("salon_echo", "echo", heavy=["pydantic", "salon_echo._agent", "salon_echo._options"])
 
 
 def test_found_through_its_entry_point() -> None:
     """Needs the distribution installed (nox installs it; locally `uv pip install -e contrib/salon-echo`)."""
-    pm = PluginManager(load=["echo"], strict=True)
-    record = next(r for r in pm.records if r.name == "echo")
-    assert (record.distribution, record.version, record.error) == ("salon-echo", salon_echo.__version__, None)
-    assert pm.registry.get("agent", "echo").distribution == "salon-echo"
+    record = check_found_through_entry_point("echo", distribution="salon-echo", components={"agent": ["echo"]})
+    assert record.version == salon_echo.__version__
 
 
 def test_adds_the_echo_command(capsys: pytest.CaptureFixture[str]) -> None:

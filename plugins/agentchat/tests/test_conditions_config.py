@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from salon import ConfigError, PluginManager, load_component
 from salon.hookspecs import Register, hookimpl
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_agentchat import _register_conditions, conditions
 from salon_agentchat.base import AndTerminationCondition, OrTerminationCondition, TerminationCondition
 from salon_agentchat.messages import TextMessage
@@ -127,29 +126,14 @@ def test_bad_options_are_config_errors(data: dict[str, Any], message: str) -> No
 
 
 def test_registration_imports_no_condition_module() -> None:
-    code = (
-        "import sys\n"
-        "from salon import PluginManager\n"
-        "from salon.hookspecs import hookimpl\n"
-        "from salon_agentchat import _register_conditions\n"
-        "class P:\n"
-        "    @hookimpl\n"
-        "    def register_termination_conditions(self, register):\n"
-        "        _register_conditions.register_conditions(register)\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(P(), 'agentchat')\n"
-        "assert pm.registry.names('termination_condition')\n"
-        "heavy = [m for m in ('salon_agentchat.conditions', 'salon_agentchat.messages',\n"
-        "         'salon_agentchat._condition_options') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    heavy = ["salon_agentchat.conditions", "salon_agentchat.messages", "salon_agentchat._condition_options"]
+    check_plugin_stays_light("salon_agentchat._plugin", "agentchat", heavy=[*heavy, "pydantic"])
 
 
 def test_found_through_the_installed_entry_point() -> None:
+    components = {"termination_condition": sorted(NAMES)}
+    check_found_through_entry_point("agentchat", distribution="salon-agentchat", components=components)
     pm = PluginManager(load=["agentchat"], strict=True)
-    spec = pm.registry.get("termination_condition", "max_messages")
-    assert spec.distribution == "salon-agentchat"
     condition = load_component(
         {"use": "text_mention", "options": {"text": "TERMINATE"}}, kind="termination_condition", plugin_manager=pm
     )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from pydantic import SecretStr, ValidationError
 
 import salon_anthropic
 from salon import PluginManager
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_anthropic import AnthropicChatCompletionClient, AnthropicOptions
 
 from .conftest import API_KEY, MODEL
@@ -53,20 +51,12 @@ async def test_factory_builds_the_client_from_validated_options() -> None:
 
 def test_loading_the_plugin_imports_neither_the_sdk_nor_pydantic() -> None:
     """Every `salon` command imports every plugin, so the plugin module must stay light (DESIGN.md §3)."""
-    code = (
-        "import sys, salon_anthropic\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_anthropic, 'anthropic')\n"
-        "assert 'anthropic' in [s.name for s in pm.registry if s.kind == 'model_client']\n"
-        "heavy = sorted(m for m in ('anthropic', 'pydantic', 'httpx', 'salon_anthropic._client') if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    heavy = ["anthropic", "pydantic", "httpx", "salon_anthropic._client"]
+    check_plugin_stays_light("salon_anthropic", "anthropic", heavy=heavy)
 
 
 def test_found_through_its_entry_point() -> None:
     """Needs the distribution installed (nox installs it; locally `uv pip install -e plugins/anthropic`)."""
-    pm = PluginManager(load=["anthropic"], strict=True)
-    record = next(r for r in pm.records if r.name == "anthropic")
-    assert (record.distribution, record.version, record.error) == ("salon-anthropic", salon_anthropic.__version__, None)
+    components = {"model_client": ["anthropic"]}
+    record = check_found_through_entry_point("anthropic", distribution="salon-anthropic", components=components)
+    assert record.version == salon_anthropic.__version__

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import salon_diskcache
 from salon import ConfigError, Container, PluginManager
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_diskcache import DiskCacheStore, DiskCacheStoreConfig
 
 
@@ -27,11 +25,14 @@ def test_registers_the_store() -> None:
 
 
 def test_loading_the_plugin_imports_neither_diskcache_nor_pydantic() -> None:
-    code = "import sys, salon_diskcache; print(json.dumps(['diskcache' in sys.modules, 'pydantic' in sys.modules]))"
-    out = subprocess.run(
-        [sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True, timeout=60
+    check_plugin_stays_light("salon_diskcache", "diskcache", heavy=["diskcache", "pydantic", "salon_diskcache._store"])
+
+
+def test_found_through_its_entry_point() -> None:
+    record = check_found_through_entry_point(
+        "diskcache", distribution="salon-diskcache", components={"cache_store": ["diskcache"]}
     )
-    assert json.loads(out.stdout) == [False, False]
+    assert record.version == salon_diskcache.__version__
 
 
 def test_config_builds_a_store_over_the_directory(tmp_path: Path) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ from pydantic import ValidationError
 
 import salon_docker
 from salon import PluginManager
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_docker import DockerCommandLineCodeExecutor, DockerCommandLineCodeExecutorOptions
 
 
@@ -57,19 +56,8 @@ def test_options_are_validated() -> None:
 
 
 def test_loading_the_plugin_stays_light() -> None:
-    code = (
-        "import sys, salon_docker\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_docker, 'docker')\n"
-        "heavy = sorted(m for m in ('docker', 'pydantic', 'salon_docker._executor') if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    check_plugin_stays_light("salon_docker", "docker", heavy=["docker", "pydantic", "salon_docker._executor"])
 
 
 def test_found_through_its_entry_point() -> None:
-    pm = PluginManager(load=["docker"], strict=True)
-    record = next(r for r in pm.records if r.name == "docker")
-    assert (record.distribution, record.error) == ("salon-docker", None)
-    assert pm.registry.get("code_executor", "docker").distribution == "salon-docker"
+    check_found_through_entry_point("docker", distribution="salon-docker", components={"code_executor": ["docker"]})

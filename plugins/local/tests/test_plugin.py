@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from pydantic import ValidationError
 
 import salon_local
 from salon import PluginManager
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_local import LocalCommandLineCodeExecutor, LocalCommandLineCodeExecutorOptions, SandboxLimits
 
 
@@ -45,19 +43,10 @@ def test_options_are_validated() -> None:
 
 
 def test_loading_the_plugin_stays_light() -> None:
-    code = (
-        "import sys, salon_local\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_local, 'local')\n"
-        "heavy = sorted(m for m in ('pydantic', 'salon_local._executor', 'salon_local._options') if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
+    check_plugin_stays_light(
+        "salon_local", "local", heavy=["pydantic", "salon_local._executor", "salon_local._options"]
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_found_through_its_entry_point() -> None:
-    pm = PluginManager(load=["local"], strict=True)
-    record = next(r for r in pm.records if r.name == "local")
-    assert (record.distribution, record.error) == ("salon-local", None)
-    assert pm.registry.get("code_executor", "local").distribution == "salon-local"
+    check_found_through_entry_point("local", distribution="salon-local", components={"code_executor": ["local"]})

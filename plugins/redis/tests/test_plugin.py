@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 import salon_redis
 from salon import ConfigError, Container, PluginManager
+from salon.testing import check_found_through_entry_point, check_plugin_stays_light
 from salon_redis import RedisStore, RedisStoreConfig
 
 
@@ -26,9 +23,14 @@ def test_registers_the_store() -> None:
 
 
 def test_loading_the_plugin_imports_neither_redis_nor_pydantic() -> None:
-    code = "import json, sys, salon_redis; print(json.dumps(['redis' in sys.modules, 'pydantic' in sys.modules]))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert json.loads(out.stdout) == [False, False]
+    heavy = ["redis", "pydantic", "salon_redis._store", "salon_redis._runtime"]
+    check_plugin_stays_light("salon_redis", "redis", heavy=heavy)
+
+
+def test_found_through_its_entry_point() -> None:
+    components = {"cache_store": ["redis"], "runtime": ["redis"]}
+    record = check_found_through_entry_point("redis", distribution="salon-redis", components=components)
+    assert record.version == salon_redis.__version__
 
 
 def test_config_builds_a_store_from_a_secret_url(redis_url: str) -> None:

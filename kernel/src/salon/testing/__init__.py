@@ -15,6 +15,8 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
 - :class:`CodeExecutorAttackSuite`: subclass it to run hostile code (network, writes outside the work
   dir, fork bombs, unbounded memory, endless loops and output, leaked secrets, detached daemons) against
   a sandboxing :class:`~salon.code_executor.CodeExecutor`: each attack is stopped, reported, survived.
+- :func:`check_plugin_stays_light` and :func:`check_found_through_entry_point`: the two registration
+  checks every plugin makes (loading it imports nothing heavy; the installed entry point is found).
 - :class:`OpenAIChatServer`: a scripted server speaking OpenAI's chat-completions wire protocol on
   127.0.0.1, for testing clients through the real ``openai`` SDK over real HTTP.
 - :class:`AnthropicTestServer`: a scripted Anthropic Messages API server on 127.0.0.1, for testing
@@ -29,6 +31,7 @@ pytest.register_assert_rewrite(
     "salon.testing._cache_store_conformance",
     "salon.testing._code_executor_attacks",
     "salon.testing._code_executor_conformance",
+    "salon.testing._code_executor_harness",
     "salon.testing._workbench_conformance",
     "salon.testing._conformance_delivery",
     "salon.testing._conformance_handler_tasks",
@@ -59,6 +62,7 @@ from ._openai_server import (  # noqa: E402
     OpenAITextReply,
     OpenAIToolCallsReply,
 )
+from ._plugin_checks import check_found_through_entry_point, check_plugin_stays_light  # noqa: E402
 from ._runtime_agents import (  # noqa: E402
     Boom,
     ConformanceError,
@@ -125,4 +129,6 @@ __all__ = [
     "SequentialProbeAgent",
     "Wait",
     "assert_stats",
+    "check_found_through_entry_point",
+    "check_plugin_stays_light",
 ]
