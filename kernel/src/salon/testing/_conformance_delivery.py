@@ -145,11 +145,12 @@ class DeliveryConformance(RuntimeHarness):
     async def test_send_message_returns_the_handler_response(self, runtime: ConformanceRuntime) -> None:
         """``send_message`` resolves to the handler's return value; the context says it is an RPC."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         sender = AgentId("outside", "me")
         response = await self.within(runtime.send_message(Ping("hello"), AgentId("probe", "k"), sender=sender))
         assert response == Pong("hello")
+        await self.collect(runtime, rec)
         (record,) = rec.kinds("ping")
         assert record.is_rpc is True
         assert record.sender == sender
@@ -161,8 +162,8 @@ class DeliveryConformance(RuntimeHarness):
         Without an explicit ``message_id`` each message gets its own (AutoGen makes a uuid4).
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
-        await ProbeAgent.register(runtime, "other", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
+        await self.host_agent(runtime, "other", ProbeAgent, rec)
         for agent_type in ("probe", "other"):
             await runtime.add_subscription(TypeSubscription("t", agent_type))
         runtime.start()
@@ -171,6 +172,7 @@ class DeliveryConformance(RuntimeHarness):
         await self.within(runtime.send_message(Ping("a"), AgentId("probe", "k")))
         await self.within(runtime.send_message(Ping("b"), AgentId("probe", "k")))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.kinds("ping")[0].message_id == "rpc-id-1"
         assert {r.message_id for r in rec.kinds("note")} == {"publish-id-1"}
         generated = [r.message_id for r in rec.kinds("ping")[1:]]
@@ -180,11 +182,12 @@ class DeliveryConformance(RuntimeHarness):
     async def test_agent_to_agent_send(self, runtime: ConformanceRuntime) -> None:
         """An agent's ``send_message`` names it as the sender and gets the answer back."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
-        await Forwarder.register(runtime, "forwarder", Forwarder)
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
+        await self.host_agent(runtime, "forwarder", Forwarder)
         runtime.start()
         answer = await self.within(runtime.send_message(Ping("p"), AgentId("forwarder", "k7")))
         assert answer == Pong("via-forwarder:p")
+        await self.collect(runtime, rec)
         (record,) = rec.kinds("ping")
         assert record.agent == AgentId("probe", "k7")
         assert record.sender == AgentId("forwarder", "k7")
@@ -194,7 +197,7 @@ class DeliveryConformance(RuntimeHarness):
         from ._runtime_agents import Boom
 
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         with pytest.raises(ConformanceError, match="broken on purpose"):
             await self.within(runtime.send_message(Boom("broken on purpose"), AgentId("probe", "k")))
@@ -213,12 +216,13 @@ class DeliveryConformance(RuntimeHarness):
         """One publish reaches one instance of each subscribed type, keyed by the topic source."""
         rec = Recorder()
         for agent_type in ("alpha", "beta", "gamma"):
-            await ProbeAgent.register(runtime, agent_type, lambda: ProbeAgent(rec))
+            await self.host_agent(runtime, agent_type, ProbeAgent, rec)
             await runtime.add_subscription(TypeSubscription("fan", agent_type))
-        await ProbeAgent.register(runtime, "bystander", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "bystander", ProbeAgent, rec)
         runtime.start()
         await runtime.publish_message(Note("n"), TopicId("fan", "src"), sender=AgentId("outside", "x"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         notes = rec.kinds("note")
         assert sorted(str(r.agent) for r in notes) == ["alpha/src", "beta/src", "gamma/src"]
         for record in notes:
@@ -235,26 +239,28 @@ class DeliveryConformance(RuntimeHarness):
         ``TopicId("probe:news", "k")`` to ``probe/k``; AutoGen 0.7.5 would deliver four times.
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("probe:news", "probe"))
         await runtime.add_subscription(TypePrefixSubscription("probe:n", "probe"))
         await runtime.add_subscription(TypePrefixSubscription("pro", "probe"))
         runtime.start()
         await runtime.publish_message(Note("once"), TopicId("probe:news", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(str(r.agent), r.text) for r in rec.kinds("note")] == [("probe/k", "once")]
 
     async def test_publish_skips_the_sender(self, runtime: ConformanceRuntime) -> None:
         """A publisher never receives its own publish, while other instances of its type still do."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "peer", lambda: ProbeAgent(rec))
-        await ProbeAgent.register(runtime, "other", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "peer", ProbeAgent, rec)
+        await self.host_agent(runtime, "other", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("room", "peer"))
         await runtime.add_subscription(TypeSubscription("room", "other"))
         runtime.start()
         await runtime.publish_message(Note("n"), TopicId("room", "k"), sender=AgentId("peer", "k"))
         await runtime.publish_message(Note("m"), TopicId("room", "j"), sender=AgentId("peer", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert sorted((str(r.agent), r.text) for r in rec.kinds("note")) == [
             ("other/j", "m"),
             ("other/k", "n"),
@@ -270,13 +276,14 @@ class DeliveryConformance(RuntimeHarness):
     async def test_type_subscription_keys_the_recipient_by_topic_source(self, runtime: ConformanceRuntime) -> None:
         """``TypeSubscription`` maps ``TopicId(t, source)`` to ``AgentId(agent_type, source)``."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("chat", "probe"))
         runtime.start()
         for source in ("s1", "s2", "s1"):
             await runtime.publish_message(Note(source), TopicId("chat", source))
         await runtime.publish_message(Note("other-type"), TopicId("chat2", "s1"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(str(r.agent), r.text) for r in rec.kinds("note")] == [
             ("probe/s1", "s1"),
             ("probe/s2", "s2"),
@@ -287,23 +294,25 @@ class DeliveryConformance(RuntimeHarness):
     async def test_type_prefix_subscription(self, runtime: ConformanceRuntime) -> None:
         """``TypePrefixSubscription`` matches topic types that start with the prefix, and only those."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypePrefixSubscription("news.", "probe"))
         runtime.start()
         for topic_type in ("news.sport", "news.", "news", "old.news.x", "news.a.b"):
             await runtime.publish_message(Note(topic_type), TopicId(topic_type, "src"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["news.sport", "news.", "news.a.b"]
 
     async def test_default_subscription_and_default_topic(self, runtime: ConformanceRuntime) -> None:
         """``DefaultSubscription`` + ``DefaultTopicId()`` from outside an agent reach key ``"default"``."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(DefaultSubscription(agent_type="probe"))
         runtime.start()
         await runtime.publish_message(Note("d"), DefaultTopicId())
         await runtime.publish_message(Note("tenant"), DefaultTopicId(source="tenant-1"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(str(r.agent), r.text) for r in rec.kinds("note")] == [
             ("probe/default", "d"),
             ("probe/tenant-1", "tenant"),
@@ -319,12 +328,13 @@ class DeliveryConformance(RuntimeHarness):
         conversation (AutoGen reads ``MessageHandlerContext``).
         """
         rec = Recorder()
-        await Relay.register(runtime, "relay", Relay)
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "relay", Relay)
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(DefaultSubscription(agent_type="probe"))
         runtime.start()
         await self.within(runtime.send_message(Note("x"), AgentId("relay", "conversation-9")))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         (record,) = rec.kinds("note")
         assert record.agent == AgentId("probe", "conversation-9")
         assert record.topic == TopicId("default", "conversation-9")
@@ -333,37 +343,38 @@ class DeliveryConformance(RuntimeHarness):
     async def test_default_subscription_class_decorator(self, runtime: ConformanceRuntime) -> None:
         """``@default_subscription`` subscribes each type registered from the class, at ``register``."""
         rec = Recorder()
-        await DefaultSubscribedProbe.register(runtime, "first", lambda: DefaultSubscribedProbe(rec))
-        await DefaultSubscribedProbe.register(runtime, "second", lambda: DefaultSubscribedProbe(rec))
-        await DefaultSubscribedProbe.register(
-            runtime, "skipped", lambda: DefaultSubscribedProbe(rec), skip_class_subscriptions=True
-        )
+        await self.host_agent(runtime, "first", DefaultSubscribedProbe, rec)
+        await self.host_agent(runtime, "second", DefaultSubscribedProbe, rec)
+        await self.host_agent(runtime, "skipped", DefaultSubscribedProbe, rec, skip_class_subscriptions=True)
         runtime.start()
         await runtime.publish_message(Note("hello"), DefaultTopicId())
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert sorted(str(a) for a in rec.agents("note")) == ["first/default", "second/default"]
 
     async def test_type_subscription_class_decorator(self, runtime: ConformanceRuntime) -> None:
         """``@type_subscription(topic_type)`` subscribes each registered type to that topic type."""
         rec = Recorder()
-        await TypeSubscribedProbe.register(runtime, "decorated", lambda: TypeSubscribedProbe(rec))
+        await self.host_agent(runtime, "decorated", TypeSubscribedProbe, rec)
         runtime.start()
         await runtime.publish_message(Note("yes"), TopicId("decorated-topic", "s"))
         await runtime.publish_message(Note("no"), TopicId("default", "s"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(str(r.agent), r.text) for r in rec.kinds("note")] == [("decorated/s", "yes")]
 
     async def test_register_adds_the_direct_message_prefix_subscription(self, runtime: ConformanceRuntime) -> None:
         """``register`` subscribes the type to topic types starting with ``"<type>:"``; the skip flag omits it."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "direct", lambda: ProbeAgent(rec))
-        await ProbeAgent.register(runtime, "nodirect", lambda: ProbeAgent(rec), skip_direct_message_subscription=True)
+        await self.host_agent(runtime, "direct", ProbeAgent, rec)
+        await self.host_agent(runtime, "nodirect", ProbeAgent, rec, skip_direct_message_subscription=True)
         runtime.start()
         await runtime.publish_message(Note("a"), TopicId("direct:", "k1"))
         await runtime.publish_message(Note("b"), TopicId("direct:whatever", "k2"))
         await runtime.publish_message(Note("c"), TopicId("direct", "k3"))
         await runtime.publish_message(Note("d"), TopicId("nodirect:x", "k4"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(str(r.agent), r.text) for r in rec.kinds("note")] == [("direct/k1", "a"), ("direct/k2", "b")]
 
     # -- subscription management ----------------------------------------------------------------------

@@ -112,23 +112,23 @@ class EventsAndRpcs(RoutedAgent):
     @event
     async def on_ping_event(self, message: Ping, ctx: MessageContext) -> None:
         """Publishes only."""
-        self.recorder.records.append(_record("event", self, message.text))
+        self.recorder.add(_record("event", self, message.text))
 
     @rpc
     async def on_ping_rpc(self, message: Ping, ctx: MessageContext) -> Pong:
         """Direct messages only."""
-        self.recorder.records.append(_record("rpc", self, message.text))
+        self.recorder.add(_record("rpc", self, message.text))
         return Pong("rpc:" + message.text)
 
     @event
     async def on_note(self, message: Note, ctx: MessageContext) -> None:
         """Publishes only: a direct Note has no handler."""
-        self.recorder.records.append(_record("event", self, message.text))
+        self.recorder.add(_record("event", self, message.text))
 
     @rpc
     async def on_unknown(self, message: Unknown, ctx: MessageContext) -> str:
         """Direct messages only: a published Unknown has no handler."""
-        self.recorder.records.append(_record("rpc", self, message.text))
+        self.recorder.add(_record("rpc", self, message.text))
         return "unknown"
 
 
@@ -185,7 +185,7 @@ class HandlerConformance(RuntimeHarness):
     """Handler selection and the agent kinds that are not plain routed agents."""
 
     async def _zoo(self, runtime: ConformanceRuntime) -> AgentId:
-        await Zoo.register(runtime, "zoo", Zoo)
+        await self.host_agent(runtime, "zoo", Zoo)
         runtime.start()
         return AgentId("zoo", "k")
 
@@ -221,13 +221,14 @@ class HandlerConformance(RuntimeHarness):
     ) -> None:
         """``@event`` handles publishes, ``@rpc`` handles ``send_message``, even for the same message type."""
         rec = Recorder()
-        await EventsAndRpcs.register(runtime, "er", lambda: EventsAndRpcs(rec))
+        await self.host_agent(runtime, "er", EventsAndRpcs, rec)
         await runtime.add_subscription(TypeSubscription("er-topic", "er"))
         runtime.start()
         assert await self.within(runtime.send_message(Ping("s"), AgentId("er", "k"))) == Pong("rpc:s")
         await runtime.publish_message(Ping("p"), TopicId("er-topic", "k"))
         await runtime.publish_message(Unknown("published-unknown"), TopicId("er-topic", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(r.kind, r.text) for r in rec.records] == [("rpc", "s"), ("event", "p")]
 
     async def test_rpc_that_no_handler_accepts_raises_cant_handle(self, runtime: ConformanceRuntime) -> None:
@@ -237,18 +238,19 @@ class HandlerConformance(RuntimeHarness):
         ``None``). This covers an unknown type and a type that only an ``@event`` handler takes.
         """
         rec = Recorder()
-        await EventsAndRpcs.register(runtime, "er", lambda: EventsAndRpcs(rec))
+        await self.host_agent(runtime, "er", EventsAndRpcs, rec)
         zoo = await self._zoo(runtime)
         with pytest.raises(CantHandleException):
             await self.within(runtime.send_message(Unknown("u"), zoo))
         with pytest.raises(CantHandleException):
             await self.within(runtime.send_message(Note("event-only"), AgentId("er", "k")))
+        await self.collect(runtime, rec)
         assert rec.records == []
         assert await self.within(runtime.send_message(Dog("still works"), zoo)) == "dog:still works"
 
     async def test_publish_that_no_handler_accepts_is_ignored(self, runtime: ConformanceRuntime) -> None:
         """A published message without a handler is dropped quietly and the runtime still goes idle."""
-        await Zoo.register(runtime, "zoo", Zoo)
+        await self.host_agent(runtime, "zoo", Zoo)
         await runtime.add_subscription(TypeSubscription("zoo-topic", "zoo"))
         runtime.start()
         await runtime.publish_message(Unknown("nobody"), TopicId("zoo-topic", "k"))
@@ -260,7 +262,7 @@ class HandlerConformance(RuntimeHarness):
         ``strict=True``: returning a value outside the return annotation raises ``ValueError`` at the caller;
         ``strict=False`` lets it through (as AutoGen).
         """
-        await Strict.register(runtime, "strict", Strict)
+        await self.host_agent(runtime, "strict", Strict)
         runtime.start()
         with pytest.raises(ValueError, match="lies"):
             await self.within(runtime.send_message(Ping("x"), AgentId("strict", "k")))
@@ -268,7 +270,7 @@ class HandlerConformance(RuntimeHarness):
 
     async def test_plain_base_agent(self, runtime: ConformanceRuntime) -> None:
         """A ``BaseAgent`` subclass gets every message through ``on_message_impl``, in its handler context."""
-        await Manual.register(runtime, "manual", Manual)
+        await self.host_agent(runtime, "manual", Manual)
         await runtime.add_subscription(TypeSubscription("manual-topic", "manual"))
         runtime.start()
         assert await self.within(runtime.send_message(Unknown("u"), AgentId("manual", "k"))) == (
@@ -280,7 +282,7 @@ class HandlerConformance(RuntimeHarness):
     async def test_overridden_on_message_impl_is_honoured(self, runtime: ConformanceRuntime) -> None:
         """A routed agent that overrides ``on_message_impl`` sees every message there first."""
         rec = Recorder()
-        await Wrapped.register(runtime, "wrapped", lambda: Wrapped(rec))
+        await self.host_agent(runtime, "wrapped", Wrapped, rec)
         runtime.start()
         assert await self.within(runtime.send_message(Ping("x"), AgentId("wrapped", "k"))) == Pong("wrapped:x")
 

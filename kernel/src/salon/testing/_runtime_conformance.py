@@ -57,7 +57,11 @@ class RuntimeConformanceSuite(
     ``test_name = None`` — say why in a comment, and never hide a real bug that way.
 
     Each test bounds every wait, so a runtime that hangs fails the test instead of stalling the run.
-    The suite's agents record into in-memory objects, so they must run in the test's process.
+    The suite's agents record into in-memory objects, so by default they run in the test's process. A
+    distributed runtime can also run the tests named in ``cross_process_tests`` with the agents in
+    another OS process: override :meth:`host_agent` (register the named suite class in a worker process,
+    with a recorder that writes to storage both processes share) and :meth:`collect` (read it back), and
+    switch the other tests off in that subclass (``salon_redis``'s tests do this).
     """
 
     pytestmark: ClassVar[list[pytest.MarkDecorator]] = [pytest.mark.asyncio]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import pytest
 import pytest_asyncio
 
 from salon import AgentRuntime, InterventionHandler
+
+from ._runtime_agents import Recorder
 
 __all__ = ["ConformanceRuntime", "RuntimeFactory", "RuntimeHarness", "RuntimeStatsView"]
 
@@ -112,10 +115,42 @@ class RuntimeHarness:
         timeout: Seconds any single wait in a test may take. Every await that could hang is bounded by
             it, so a runtime that hangs fails the test instead of blocking the run.
         settle_delay: Seconds the suite waits when it checks that something does *not* happen.
+        cross_process_tests: The tests that register agents only through :meth:`host_agent` and read
+            recorders only after :meth:`collect`: the ones that still hold when the agents live in another
+            OS process (a distributed runtime's suite runs them with agents in a worker process).
     """
 
     timeout: ClassVar[float] = 10.0
     settle_delay: ClassVar[float] = 0.05
+    cross_process_tests: ClassVar[frozenset[str]] = frozenset(
+        {
+            "test_send_message_returns_the_handler_response",
+            "test_message_ids_reach_the_handler",
+            "test_agent_to_agent_send",
+            "test_rpc_handler_exception_reaches_caller_with_its_type",
+            "test_send_to_unregistered_type_raises_lookup_error",
+            "test_publish_fans_out_to_every_subscribed_type",
+            "test_a_publish_reaches_each_agent_once_when_subscriptions_overlap",
+            "test_publish_skips_the_sender",
+            "test_publish_without_subscribers_is_a_no_op",
+            "test_type_subscription_keys_the_recipient_by_topic_source",
+            "test_type_prefix_subscription",
+            "test_default_subscription_and_default_topic",
+            "test_default_topic_inside_a_handler_uses_the_handling_agents_key",
+            "test_default_subscription_class_decorator",
+            "test_type_subscription_class_decorator",
+            "test_register_adds_the_direct_message_prefix_subscription",
+            "test_union_annotation_handles_each_member",
+            "test_most_specific_annotated_type_wins",
+            "test_declaration_order_then_match_chooses_among_equals",
+            "test_event_handlers_only_see_publishes_and_rpc_handlers_only_sends",
+            "test_rpc_that_no_handler_accepts_raises_cant_handle",
+            "test_publish_that_no_handler_accepts_is_ignored",
+            "test_strict_handler_rejects_a_response_outside_its_annotation",
+            "test_plain_base_agent",
+            "test_overridden_on_message_impl_is_honoured",
+        }
+    )
 
     # -- hooks for implementers -------------------------------------------------------------------------
 
@@ -129,8 +164,8 @@ class RuntimeHarness:
 
         Each call must return a runtime that shares no agents, subscriptions or messages with the
         runtimes made before (a distributed runtime would use a fresh namespace per call). Agents
-        registered on it must run in this process, because the suite's agents report to in-memory
-        recorders.
+        registered on it run in this process, because the suite's agents report to in-memory
+        recorders (see :meth:`host_agent` for hosting them elsewhere).
 
         Args:
             intervention_handlers: Handlers to install, in order.
@@ -138,6 +173,36 @@ class RuntimeHarness:
                 surface from ``stop()``/``stop_when_idle()`` (AutoGen's switch of the same name).
         """
         raise NotImplementedError(f"{type(self).__name__} must override make_runtime() to return a new runtime.")
+
+    async def host_agent(
+        self,
+        runtime: ConformanceRuntime,
+        agent_type: str,
+        agent_class: type[Any],
+        recorder: Recorder | None = None,
+        **register_options: Any,
+    ) -> None:
+        """Register one of the suite's agent classes as ``agent_type``, built as ``agent_class(recorder)``.
+
+        Without a recorder the agent is built as ``agent_class()``. ``register_options`` go to
+        ``agent_class.register`` (``skip_class_subscriptions``, ``skip_direct_message_subscription``).
+
+        The tests in :attr:`cross_process_tests` register every agent through this hook and read what the
+        agents recorded only after :meth:`collect`, so a distributed runtime's suite can override both to
+        host the agents in a worker OS process: the class is a module-level class of ``salon.testing``
+        (importable there by name), and the recorder given to it there writes to storage both processes
+        share. The default registers here, in the test's process.
+        """
+        build: Callable[..., Any] = agent_class
+        factory = build if recorder is None else partial(build, recorder)
+        register: Callable[..., Awaitable[Any]] = agent_class.register
+        await register(runtime, agent_type, factory, **register_options)
+
+    async def collect(self, runtime: ConformanceRuntime, recorder: Recorder) -> None:
+        """Bring what agents hosted elsewhere recorded into ``recorder``; nothing to do for agents hosted here.
+
+        Called before a cross-process test reads ``recorder`` (see :meth:`host_agent`).
+        """
 
     async def dispose_runtime(self, runtime: ConformanceRuntime) -> None:
         """Release a runtime after a test; by default ``close()`` (which stops it if it is running).

@@ -8,6 +8,8 @@ Redis is the host; see ``docs/distributed.md``). In a config::
       shared: {use: redis, options: {url: "${REDIS_URL}", prefix: "myapp:cache:", ttl: 86400}}
     runtime: {use: redis, options: {url: "${REDIS_URL}", namespace: myapp}}
 
+``salon worker CONFIG`` runs a worker process of the cluster a config's runtime names.
+
 Salon imports this module for every ``salon`` command, so it imports neither ``redis`` nor pydantic at
 the top: the store, the runtime and their options load on first use.
 """
@@ -35,6 +37,7 @@ __all__ = [
     "RedisStore",
     "RedisStoreConfig",
     "register_cache_stores",
+    "register_commands",
     "register_runtimes",
 ]
 
@@ -103,3 +106,11 @@ def register_runtimes(register: Register) -> None:
         options=_runtime_options_model,
         description="RedisAgentRuntime: agents across processes and machines sharing a Redis server.",
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    """Add ``salon worker``; its module imports only the standard library until the command runs."""
+    from ._cli import add_worker_command
+
+    add_worker_command(cli)
