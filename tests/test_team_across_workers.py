@@ -208,3 +208,27 @@ def test_a_worker_refuses_to_host_a_non_participant(redis_url: str, tmp_path: Pa
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr == ("salon worker: ['editor'] are not participants of team 'review': ['writer', 'critic'].\n")
+
+
+def test_salon_run_runs_the_team_with_its_participants_in_workers(redis_url: str, tmp_path: Path) -> None:
+    (tmp_path / "pid_assistant.py").write_text(PID_ASSISTANT)
+    config = tmp_path / "team.yaml"
+    config.write_text(_config(redis_url, f"team-{uuid.uuid4().hex[:8]}"))
+    workers = [_start_worker(config, "writer"), _start_worker(config, "critic")]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "salon", "run", str(config), "--task", "Write a slogan."],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        stopped = [_stop_worker(proc) for proc in workers]
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert [status for status, _ in stopped] == [0, 0], stopped
+    writer, critic = (proc.pid for proc in workers)
+    for text in (f"draft one @{writer}", f"too long @{critic}", f"draft two @{writer}", f"APPROVE @{critic}"):
+        assert text in done.stdout, done.stdout
+    assert done.stdout.index(f"draft one @{writer}") < done.stdout.index(f"APPROVE @{critic}")
+    assert "Maximum number of turns 4 reached." in done.stdout

@@ -102,17 +102,37 @@ async def _run(container: Container, agent: str | None, task: str | None) -> int
 
 
 async def _run_team(container: Container, task: str, state: str | None) -> int:
-    import json
-    from pathlib import Path
-
+    """Run the config's team; on a distributed runtime this process hosts its manager (``team.distribute``)."""
     from ._config_errors import ConfigError
+    from ._single_threaded_agent_runtime import SingleThreadedAgentRuntime
 
-    state_path = Path(state) if state is not None else None
     try:
         team = container.component("team")
+        runtime = container.runtime()
     except ConfigError as e:
         print(e, file=sys.stderr)
         return CONFIG_ERROR_STATUS
+    if type(runtime) is SingleThreadedAgentRuntime:  # `local`: the team embeds a runtime of its own
+        return await _run_built_team(container, team, task, state)
+    distribute = getattr(team, "distribute", None)
+    if not callable(distribute):
+        print(
+            f"{container.source}: team: {type(team).__name__} cannot run on the configured runtime "
+            f"({type(runtime).__name__}): it has no distribute(runtime).",
+            file=sys.stderr,
+        )
+        return CONFIG_ERROR_STATUS
+    # The participants run where workers host them (`salon worker CONFIG --host NAMES`).
+    async with container.running() as started:
+        distribute(started)
+        return await _run_built_team(container, team, task, state)
+
+
+async def _run_built_team(container: Container, team: Any, task: str, state: str | None) -> int:
+    import json
+    from pathlib import Path
+
+    state_path = Path(state) if state is not None else None
     if state_path is not None and state_path.exists():
         try:
             await team.load_state(json.loads(state_path.read_text(encoding="utf-8")))
