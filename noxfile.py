@@ -47,8 +47,9 @@ NOT_DISTS = frozenset({"contrib/plugin-template"})
 KERNEL = "salon"
 #: The peer the benchmarks compare against, installed in a venv of its own (never next to salon).
 AUTOGEN_CORE = "autogen-core==0.7.5"
-#: The team workloads (W6) also need the peer's AgentChat layer and its replay model client.
-AUTOGEN_PEER = (AUTOGEN_CORE, "autogen-agentchat==0.7.5", "autogen-ext==0.7.5")
+#: The team workloads (W6) also need the peer's AgentChat layer and its replay model client; the distributed
+#: workloads (D1-D3) its gRPC runtime.
+AUTOGEN_PEER = (AUTOGEN_CORE, "autogen-agentchat==0.7.5", "autogen-ext[grpc]==0.7.5")
 BENCH_SMOKE_ARGS = ("--scale", "0.02", "--reps", "1")
 MAIN_EXAMPLE = "examples/writer_critic.yaml"
 #: The task the main example runs with (README's quick start: `nox -s example`).

@@ -78,3 +78,28 @@ class Subject(Protocol):
     async def run_team(self, team: Any, task: str) -> int:
         """Run a team from :meth:`make_team` to its end; the number of agent chat messages."""
         ...
+
+    # ------------------------------------------------------------------ distributed workloads (D1-D3)
+
+    def cluster_address(self, port: int) -> str:
+        """How runtimes reach the message server listening on ``127.0.0.1:port``."""
+        ...
+
+    def cluster_server(self, port: int) -> tuple[list[str], bool]:
+        """The command that runs the message server on ``127.0.0.1:port``, and whether it ends on stdin EOF.
+
+        Otherwise it is ended with SIGTERM.
+        """
+        ...
+
+    async def serve_host(self, address: str) -> None:
+        """Run the framework's own host process until SIGTERM (AutoGen); Salon needs none (Redis is the host)."""
+        ...
+
+    async def connect(self, address: str) -> Any:
+        """A started distributed runtime connected to the cluster at ``address`` (a worker or the client)."""
+        ...
+
+    async def disconnect(self, runtime: Any) -> None:
+        """Stop a runtime from :meth:`connect` and close its connections."""
+        ...

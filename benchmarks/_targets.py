@@ -70,6 +70,11 @@ TARGETS: tuple[Relative | Ceiling, ...] = (
     Ceiling("W5 <= 10 us per hop (p50)", "W5", "per_hop_p50_us", 10.0),
     Relative("W6 team: time per turn <= 1/3 of AutoGen's", "W6", "ms_per_turn", 3.0),
     Relative("W6 team + tool: time per turn <= 1/3 of AutoGen's", "W6T", "ms_per_turn", 3.0),
+    Relative(
+        "D1 distributed sequential RPC, 2 workers: round trips/s >= 2x AutoGen gRPC", "D1-2w", "round_trips_per_s", 2.0
+    ),
+    Relative("D2 distributed concurrent RPC, 2 workers: sends/s >= 3x AutoGen gRPC", "D2-2w", "sends_per_s", 3.0),
+    Relative("D3 distributed publish, 2 workers: deliveries/s >= 3x AutoGen gRPC", "D3-2w", "deliveries_per_s", 3.0),
     Relative("import salon <= 0.5x import autogen_core", "IMPORT", "import_ms", 2.0),
     Ceiling("salon plugins < 300 ms (whole process, every plugin installed)", "CLI", "plugins_ms", 300.0),
 )

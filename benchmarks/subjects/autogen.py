@@ -194,3 +194,41 @@ async def run_team(team: Any, task: str) -> int:
 
     result = await team.run(task=task)
     return sum(1 for m in result.messages if isinstance(m, BaseChatMessage) and m.source != "user")
+
+
+# --------------------------------------------------------------------------- distributed workloads (D1-D3)
+# AutoGen's distributed runtime: GrpcWorkerAgentRuntime workers around a GrpcWorkerAgentRuntimeHost
+# (autogen-ext[grpc]); imported on first use.
+
+
+def cluster_address(port: int) -> str:
+    return f"127.0.0.1:{port}"
+
+
+def cluster_server(port: int) -> tuple[list[str], bool]:
+    import sys
+
+    return [sys.executable, "-m", "benchmarks.node", "--subject", "autogen", "host", cluster_address(port)], False
+
+
+async def serve_host(address: str) -> None:
+    from autogen_ext.runtimes.grpc import GrpcWorkerAgentRuntimeHost  # type: ignore[import-not-found, unused-ignore]
+
+    host = GrpcWorkerAgentRuntimeHost(address=address)
+    host.start()
+    await host.stop_when_signal()
+
+
+async def connect(address: str) -> Any:
+    from autogen_core import try_get_known_serializers_for_type  # type: ignore[import-not-found, unused-ignore]
+    from autogen_ext.runtimes.grpc import GrpcWorkerAgentRuntime  # type: ignore[import-not-found, unused-ignore]
+
+    runtime = GrpcWorkerAgentRuntime(host_address=address)
+    for cls in (Request, Response, Event):
+        runtime.add_message_serializer(try_get_known_serializers_for_type(cls))
+    await runtime.start()
+    return runtime
+
+
+async def disconnect(runtime: Any) -> None:
+    await runtime.stop()

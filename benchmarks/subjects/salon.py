@@ -154,7 +154,7 @@ def make_team(n_agents: int, n_turns: int, with_tool: bool) -> Any:
     info = ModelInfo(
         vision=False, function_calling=with_tool, json_output=False, family=ModelFamily.UNKNOWN, structured_output=False
     )
-    agents = []
+    agents: list[Any] = []
     for a in range(n_agents):
         script: list[Any]
         if with_tool:
@@ -182,3 +182,42 @@ async def run_team(team: Any, task: str) -> int:
 
     result = await team.run(task=task)
     return sum(1 for m in result.messages if isinstance(m, BaseChatMessage) and m.source != "user")
+
+
+# --------------------------------------------------------------------------- distributed workloads (D1-D3)
+# Salon's distributed runtime is RedisAgentRuntime; Redis itself is the message server.
+
+NAMESPACE = "bench"
+
+
+def cluster_address(port: int) -> str:
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def cluster_server(port: int) -> tuple[list[str], bool]:
+    import shutil
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server): the D workloads need it")
+    # No persistence, as the in-memory AutoGen host: both lose queued messages when the server dies.
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], False
+
+
+async def serve_host(address: str) -> None:
+    raise RuntimeError("Salon needs no host process: the Redis server is the host")
+
+
+async def connect(address: str) -> Any:
+    from salon import try_get_known_serializers_for_type
+    from salon_redis import RedisAgentRuntime
+
+    runtime = RedisAgentRuntime(address, namespace=NAMESPACE)
+    for cls in (Request, Response, Event):
+        runtime.add_message_serializer(try_get_known_serializers_for_type(cls))
+    await runtime.start()
+    return runtime
+
+
+async def disconnect(runtime: Any) -> None:
+    await runtime.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from benchmarks._spec import Workload
 from benchmarks.workloads import (
     cli_plugins,
+    d_cluster,
     import_time,
     w1_rpc,
     w2_concurrent_rpc,
@@ -26,6 +27,7 @@ ALL: tuple[Workload, ...] = (
     w5_chain.WORKLOAD,
     w6_team.WORKLOAD,
     w6_team.WORKLOAD_TOOL,
+    *d_cluster.WORKLOADS,
     import_time.WORKLOAD,
     cli_plugins.WORKLOAD,
 )

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from salon import (
@@ -44,6 +45,10 @@ _CLOSE_WAIT = 30.0
 
 _READ_BATCH = 512
 """Entries read per stream per XREADGROUP call."""
+
+_YIELDS = 5
+"""Turns of the event loop the reader gives away after a read: the replies and messages that what it read
+causes are then sent before its next read, which would otherwise delay them (an RPC's critical path)."""
 
 
 class RedisAgentRuntime(RedisSending):
@@ -189,7 +194,10 @@ class RedisAgentRuntime(RedisSending):
 
     async def _join(self) -> None:
         try:
-            await self._redis.ping()
+            try:
+                await self._redis.ping()
+            except RedisConnectionError:  # a pooled connection Redis closed (it restarted): the next one is new
+                await self._redis.ping()
         except RedisError as e:
             raise ConnectionError(
                 f"Cannot reach Redis at {mask_url(self._url)}: {str(e).rstrip('.')}. Check that the server runs "
@@ -222,9 +230,11 @@ class RedisAgentRuntime(RedisSending):
                 reply: Any = await self._redis.xreadgroup(
                     GROUP, self._worker_id, streams, count=_READ_BATCH, block=self._block_ms
                 )
-                if reply and len(reply) == 1 and len(streams) > 2 and _stream_of(reply) != self._inbox:
+                if reply and len(reply) == 1 and len(streams) > 2 and _several_requests(reply, self._inbox):
                     # A read woken up by one stream returns that stream only (Redis < 7.2): read the other
                     # partitions too, so what was accepted together is dispatched in order (replies need not).
+                    # One entry needs no second read: Redis serves a blocked reader on the first stream written
+                    # after it blocked, and entries of the other streams written since have later ids.
                     more = await self._redis.xreadgroup(GROUP, self._worker_id, streams, count=_READ_BATCH)
                     reply = merge_replies(reply, more)
             except ResponseError as e:
@@ -256,6 +266,8 @@ class RedisAgentRuntime(RedisSending):
             if requests:
                 self._take_requests(requests)
             self._reads_finished = self._reads_started
+            for _ in range(_YIELDS):  # what was read runs first (handlers, woken callers, the writer's batch)
+                await asyncio.sleep(0)
 
     async def _recover_lost_keys(self) -> None:
         """Join again after Redis lost this namespace (restarted without persistence, or flushed)."""
@@ -265,6 +277,9 @@ class RedisAgentRuntime(RedisSending):
             self._worker_id,
             self.namespace,
         )
+        for agent_type in self._checkpointed:  # their checkpoints are gone too: start them afresh, as a new owner
+            for index in range(self._partitions):
+                self._evict(agent_type, index, self._partitions)
         try:
             await self._routing.restore()
             await self._join()
@@ -532,7 +547,11 @@ class RedisAgentRuntime(RedisSending):
             await self.publish_message(message, topic_id, sender=sender, message_id=message_id)
 
 
-def _stream_of(reply: Any) -> str:
-    """The name of the only stream in an XREADGROUP reply."""
-    name = next(iter(reply)) if isinstance(reply, dict) else reply[0][0]
-    return name.decode() if isinstance(name, bytes) else str(name)
+def _several_requests(reply: Any, inbox: str) -> bool:
+    """Whether a one-stream XREADGROUP reply holds more than one entry of a partition stream."""
+    name, entries = next(iter(reply.items())) if isinstance(reply, dict) else reply[0]
+    if (name.decode() if isinstance(name, bytes) else str(name)) == inbox:
+        return False
+    if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], list):
+        entries = entries[0]  # RESP3 shape
+    return len(entries) > 1

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from salon import TRACE_LOGGER_NAME, Agent, AgentId, MessageContext
 
-from ._runtime_delivery import Received, RedisDelivery
+from ._runtime_delivery import Received, RedisDelivery, Reply
 from ._runtime_keys import Keys, partition_of
 
 __all__ = ["RedisCheckpoints"]
@@ -92,7 +92,7 @@ class RedisCheckpoints(RedisDelivery):
 
     # ------------------------------------------------------------------ checkpoint with the acknowledgement
 
-    def _complete(self, received: Received, reply: tuple[bytes, dict[bytes, bytes]] | None) -> None:
+    def _complete(self, received: Received, reply: Reply | None) -> None:
         recipient = received.recipient
         agent = (
             self._instances.get(recipient.type, {}).get(recipient.key) if recipient.type in self._checkpointed else None
@@ -105,9 +105,7 @@ class RedisCheckpoints(RedisDelivery):
         task = self._loop.create_task(self._checkpoint_then_ack(agent, received, reply))
         self._keep(task)
 
-    async def _checkpoint_then_ack(
-        self, agent: Agent, received: Received, reply: tuple[bytes, dict[bytes, bytes]] | None
-    ) -> None:
+    async def _checkpoint_then_ack(self, agent: Agent, received: Received, reply: Reply | None) -> None:
         checkpoint: tuple[str, bytes] | None = None
         try:
             state = json.dumps(dict(await agent.save_state())).encode()

@@ -9,6 +9,7 @@ the reply (for an RPC) and the acknowledgement go back to Redis together, in bat
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from dataclasses import dataclass
@@ -21,9 +22,8 @@ from salon import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext,
 from salon._message_dispatcher import PUBLISH, SEND, Envelope
 from salon.exceptions import MessageDroppedException
 
-from ._runtime_keys import GROUP, Keys
-from ._runtime_scripts import ACK, ADD, Script
-from ._runtime_support import execute
+from ._runtime_keys import Keys
+from ._runtime_scripts import BATCH, STALE
 from ._runtime_wire import decode_error, decode_value, encode_error, encode_value
 
 __all__ = ["RedisDelivery", "Received"]
@@ -31,7 +31,14 @@ __all__ = ["RedisDelivery", "Received"]
 _logger = logging.getLogger(TRACE_LOGGER_NAME)
 
 INBOX_MAXLEN = 100_000
-"""Replies kept at most in one worker's inbox (approximate trim); a live worker keeps it near empty."""
+"""Replies kept at most in one worker's inbox (approximate trim, in the ``BATCH`` script); a live worker keeps it
+near empty."""
+
+_ID_CACHE = 65_536
+"""Recipient ids (and topic ids) kept for reuse; the caches start over when they reach this size."""
+
+_STALE_RETRIES = 5
+"""Times a batch of publishes is resolved again when the cluster's subscriptions changed meanwhile."""
 
 
 @dataclass(slots=True)
@@ -42,15 +49,21 @@ class Received:
     entry_id: bytes
     recipient: AgentId
     message: Any
-    request_id: bytes | None = None
-    reply_to: bytes | None = None
+    request_id: str | None = None
+    reply_to: str | None = None
 
 
 Write = tuple[str, Any, "asyncio.Future[Any] | None"]
-"""A queued write: ``(kind, item, future)``. Kinds: ``"send"`` (item: stream and fields), ``"publish"``
-(item: the publish, resolved to recipients when written), ``"cancel"`` (item: stream and fields),
-``"ack"`` (item: stream, entry id, whether it is counted in ``pending``, optional reply stream and
-fields, optional checkpoint key and state). The future learns the write's outcome."""
+"""A queued write: ``(kind, item, future)``. Kinds: ``"send"`` (item: stream, header, payload),
+``"publish"`` (item: the publish, resolved to recipients when written), ``"cancel"`` (item: stream and
+header), ``"ack"`` (item: stream, entry id, whether it is counted in ``pending``, optional reply
+(inbox, header, payload), optional checkpoint key and state). The future learns the write's outcome.
+
+Entries have two fields: ``h``, a JSON list (the kind first: ``s`` send, ``p`` publish, ``c`` cancel;
+replies ``o`` result, ``e`` error, ``x`` cancelled), and ``d``, the serialized message or result."""
+
+Reply = tuple[str, bytes, bytes]
+"""A reply to write: the caller's inbox, the entry's header and its payload."""
 
 
 class RedisDelivery(SingleThreadedAgentRuntime):
@@ -71,17 +84,18 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         self._keys = keys
         self._worker_id = worker_id
         self._inbox = keys.inbox(worker_id)
-        self._calls: dict[bytes, asyncio.Future[Any]] = {}
+        self._calls: dict[str, asyncio.Future[Any]] = {}
         self._remote: dict[asyncio.Future[Any], Received] = {}
-        self._remote_tokens: dict[bytes, CancellationToken] = {}
+        self._remote_tokens: dict[str, CancellationToken] = {}
         self._targets: dict[asyncio.Future[Any], AgentId] = {}
         self._taken: set[tuple[str, bytes]] = set()
         self._writes: list[Write] = []
         self._writer: asyncio.Task[None] | None = None
         self._writing: list[Write] = []  # the batch being written now
+        self._write_failed = False  # the last batch failed: Redis does not answer now
+        self._agent_ids: dict[tuple[str, str], AgentId] = {}  # immutable, so shared by the messages to one agent
+        self._topic_ids: dict[tuple[str, str], TopicId] = {}
         self._connected = False
-        self._ack_script: Any = Script(redis, ACK)
-        self._add_script: Any = Script(redis, ADD)
 
     # ------------------------------------------------------------------ entries from Redis
 
@@ -105,25 +119,26 @@ class RedisDelivery(SingleThreadedAgentRuntime):
                 self._queue_ack(stream, entry_id, True, None)
 
     def _on_request(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        kind = fields[b"k"]
-        if kind == b"c":  # cancel an RPC; it follows its request in the same stream
-            token = self._remote_tokens.get(fields[b"rid"])
+        header = json.loads(fields[b"h"])
+        kind = header[0]
+        if kind == "c":  # cancel an RPC; it follows its request in the same stream
+            token = self._remote_tokens.get(header[1])
             if token is not None:
                 token.cancel()
             self._queue_ack(stream, entry_id, False, None)
             return
         if (stream, entry_id) in self._taken:
             return  # claimed again while this worker still handles it
-        recipient = AgentId(fields[b"t"].decode(), fields[b"to"].decode())
-        sender_text = fields.get(b"s", b"").decode()
+        _, message_id, agent_type, agent_key, sender_text, type_name, content_type, extra1, extra2 = header
+        recipient = self._agent_id(agent_type, agent_key)
         sender = AgentId.from_str(sender_text) if sender_text else None
-        is_rpc = kind == b"s"
+        is_rpc = kind == "s"
         received = Received(stream, entry_id, recipient, None)
         if is_rpc:
-            received.request_id, received.reply_to = fields[b"rid"], fields[b"r"]
+            received.request_id, received.reply_to = extra1, extra2
         try:
             message = self._serialization_registry.deserialize(
-                fields[b"d"], type_name=fields[b"n"].decode(), data_content_type=fields[b"ct"].decode()
+                fields[b"d"], type_name=type_name, data_content_type=content_type
             )
         except ValueError as e:
             _logger.error("Worker %s cannot read a message for %s: %s", self._worker_id, recipient, e)
@@ -137,31 +152,42 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         self._taken.add((stream, entry_id))
         future.add_done_callback(self._on_delivered)
         token = CancellationToken()
-        message_id = fields[b"id"].decode()
         if is_rpc:
-            assert received.request_id is not None
             token.link_future(future)
-            self._remote_tokens[received.request_id] = token
+            self._remote_tokens[extra1] = token
             self._enqueue((SEND, message, sender, recipient, future, token, message_id))
         else:
             self._targets[future] = recipient
-            topic_id = TopicId(fields[b"tt"].decode(), fields[b"ts"].decode())
+            topic_id = self._topic_ids.get((extra1, extra2))
+            if topic_id is None:
+                topic_id = self._topic_ids[(extra1, extra2)] = TopicId(extra1, extra2)
             self._enqueue((PUBLISH, message, sender, topic_id, future, token, message_id))
 
+    def _agent_id(self, agent_type: str, agent_key: str) -> AgentId:
+        """The recipient's id, made (and validated) once per agent rather than once per message."""
+        found = self._agent_ids.get((agent_type, agent_key))
+        if found is None:
+            if len(self._agent_ids) >= _ID_CACHE:
+                self._agent_ids.clear()
+                self._topic_ids.clear()
+            found = self._agent_ids[(agent_type, agent_key)] = AgentId(agent_type, agent_key)
+        return found
+
     def _on_reply(self, fields: dict[bytes, bytes]) -> None:
-        if fields[b"k"] == b"w":
+        raw = fields.get(b"h")
+        if raw is None:
             return  # only wakes the reader up
-        future = self._calls.get(fields[b"rid"])
+        kind, request_id, *described = json.loads(raw)
+        future = self._calls.get(request_id)
         if future is None or future.done():
             return  # the caller gave up already
-        kind = fields[b"k"]
-        if kind == b"o":
+        if kind == "o":
             try:
-                future.set_result(decode_value(self._serialization_registry, fields))
+                future.set_result(decode_value(self._serialization_registry, (described, fields.get(b"d", b""))))
             except ValueError as e:
                 future.set_exception(e)
-        elif kind == b"e":
-            future.set_exception(decode_error(fields[b"e"]))
+        elif kind == "e":
+            future.set_exception(decode_error(fields[b"d"]))
         else:
             future.cancel()
 
@@ -238,28 +264,25 @@ class RedisDelivery(SingleThreadedAgentRuntime):
                 self._report_publish_error(received.recipient, received.message, error)
         self._complete(received, None)
 
-    def _complete(self, received: Received, reply: tuple[bytes, dict[bytes, bytes]] | None) -> None:
+    def _complete(self, received: Received, reply: Reply | None) -> None:
         """Acknowledge a finished delivery (with its reply); a subclass may checkpoint the agent first."""
         self._queue_ack(received.stream, received.entry_id, True, reply)
 
     def _reply_fields(
         self, received: Received, *, result: Any = None, error: BaseException | None = None, cancelled: bool = False
-    ) -> tuple[bytes, dict[bytes, bytes]] | None:
+    ) -> Reply | None:
         if received.request_id is None or received.reply_to is None:
             return None
-        fields: dict[bytes, bytes] = {b"rid": received.request_id}
         if cancelled:
-            fields[b"k"] = b"x"
-        elif error is None:
+            return received.reply_to, json.dumps(["x", received.request_id]).encode(), b""
+        if error is None:
             try:
-                fields.update(encode_value(self._serialization_registry, result))
-                self._check_size(("result", "", fields.get(b"d", b"")))
-                fields[b"k"] = b"o"
+                described, payload = encode_value(self._serialization_registry, result)
+                self._check_size(("result", "", payload))
+                return received.reply_to, json.dumps(["o", received.request_id, *described]).encode(), payload
             except ValueError as e:
                 error = e
-        if error is not None:
-            fields[b"k"], fields[b"e"] = b"e", encode_error(error)
-        return received.reply_to, fields
+        return received.reply_to, json.dumps(["e", received.request_id]).encode(), encode_error(error)
 
     # ------------------------------------------------------------------ the writer
 
@@ -268,7 +291,7 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         stream: str,
         entry_id: bytes,
         counted: bool,
-        reply: tuple[bytes, dict[bytes, bytes]] | None,
+        reply: Reply | None,
         checkpoint: tuple[str, bytes] | None = None,
     ) -> None:
         self._write(("ack", (stream, entry_id, counted, reply, checkpoint), None))
@@ -294,6 +317,7 @@ class RedisDelivery(SingleThreadedAgentRuntime):
                 try:
                     await self._write_batch(batch)
                 except (RedisError, ValueError) as e:
+                    self._write_failed = isinstance(e, RedisError)
                     self._writes[:0] = self._after_failed_write(batch, e)
                     if self._writes:  # Redis is down or restarting: try again, a little later each time
                         await asyncio.sleep(retry_delay)
@@ -302,6 +326,7 @@ class RedisDelivery(SingleThreadedAgentRuntime):
                 finally:
                     self._writing = []
                 retry_delay = 0.05
+                self._write_failed = False
                 for kind, item, future in batch:
                     if kind == "ack":
                         self._taken.discard((item[0], item[1]))
@@ -315,8 +340,8 @@ class RedisDelivery(SingleThreadedAgentRuntime):
     def _after_failed_write(self, batch: list[Write], error: Exception) -> list[Write]:
         """Fail what a caller waits for (it was not accepted); return what must be written anyway, to retry.
 
-        Acknowledgements, cancellations and the publishes of handlers were accepted already (the handler
-        returned): they are kept and written once Redis answers again.
+        Acknowledgements, cancellations, the publishes of handlers and pipelined publishes were accepted
+        already (their call returned): they are kept and written once Redis answers again.
         """
         _logger.error("Worker %s could not write %d operations: %s", self._worker_id, len(batch), error, exc_info=error)
         retry: list[Write] = []
@@ -330,33 +355,59 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         return retry
 
     async def _write_batch(self, batch: list[Write]) -> None:
-        if any(kind == "publish" for kind, _, _ in batch):
+        """Write the batch with one :data:`BATCH` script: one command, one round trip, all or nothing.
+
+        Publishes are resolved against this worker's copy of the routing table; the script refuses the
+        batch when the cluster's routing version moved since, and it is resolved again after a reload.
+        """
+        has_publish = any(kind == "publish" for kind, _, _ in batch)
+        for _ in range(_STALE_RETRIES):
+            keys, args = self._batch_args(batch, has_publish)
+            if await self._redis.eval(BATCH, len(keys), *keys, *args) != STALE:
+                return
             await self._sync_routing()
-        pipe = self._redis.pipeline(transaction=True)
+        raise ValueError("The cluster's subscriptions kept changing while a batch of publishes was written.")
+
+    def _batch_args(self, batch: list[Write], has_publish: bool) -> tuple[list[str | bytes], list[str | bytes]]:
+        key_index: dict[str | bytes, bytes] = {}
+        keys: list[str | bytes] = [self._keys.sequence, self._keys.pending, self._keys.version]
+
+        def index(key: str | bytes) -> bytes:
+            found = key_index.get(key)
+            if found is None:
+                keys.append(key)
+                found = key_index[key] = str(len(keys)).encode()
+            return found
+
+        ops: list[str | bytes] = []
+        adds = 0
         for kind, item, _ in batch:
             if kind == "ack":
                 stream, entry_id, is_counted, reply, checkpoint = item
                 if checkpoint is not None:  # the agent's state after this message, committed with its ack
-                    pipe.set(checkpoint[0], checkpoint[1])
+                    ops += (b"S" + index(checkpoint[0]), checkpoint[1])
                 if reply is not None:
-                    pipe.xadd(reply[0], reply[1], maxlen=INBOX_MAXLEN, approximate=True)
-                await self._ack_script(
-                    keys=[stream, self._keys.pending], args=[GROUP, entry_id, "1" if is_counted else "0"], client=pipe
-                )
-                continue
-            if kind == "cancel":
-                await self._add_script(keys=[item[0], self._keys.sequence], args=_flatten(item[1]), client=pipe)
-                continue
-            for stream, fields in [item] if kind == "send" else self._publish_entries(item):
-                keys = [stream, self._keys.sequence, self._keys.pending]
-                await self._add_script(keys=keys, args=_flatten(fields), client=pipe)
-        await execute(pipe)
+                    ops += (b"R" + index(reply[0]), reply[1], reply[2])
+                ops += ((b"K" if is_counted else b"k") + index(stream), entry_id)
+            elif kind == "cancel":
+                adds += 1
+                ops += (b"C" + index(item[0]), item[1])
+            else:
+                for stream, header, payload in [item] if kind == "send" else self._publish_entries(item):
+                    adds += 1
+                    ops += (b"A" + index(stream), header, payload)
+        check = self._routing_version() if has_publish else b""
+        return keys, [check, str(adds).encode(), *ops]
+
+    def _routing_version(self) -> bytes:
+        """``b"v" + version`` of the routing table publishes are resolved against (the runtime provides it)."""
+        raise NotImplementedError
 
     async def _sync_routing(self) -> None:
         """Bring the routing table up to date before publishes are resolved (the runtime provides it)."""
         raise NotImplementedError
 
-    def _publish_entries(self, item: Any) -> list[tuple[str, dict[bytes, bytes]]]:
+    def _publish_entries(self, item: Any) -> list[tuple[str, bytes, bytes]]:
         """The stream entries of one publish, one per recipient (the runtime provides it)."""
         raise NotImplementedError
 
@@ -380,10 +431,6 @@ class RedisDelivery(SingleThreadedAgentRuntime):
 
     def _is_idle(self) -> bool:
         return super()._is_idle() and not self._remote and not self._writes and self._writer is None
-
-
-def _flatten(fields: dict[bytes, bytes]) -> list[bytes]:
-    return [part for pair in fields.items() for part in pair]
 
 
 def _sequence(entry: tuple[str, bytes, dict[bytes, bytes]]) -> int:

@@ -170,6 +170,11 @@ class ClusterRouting:
                     self._mirrored[canon] = subscription
             self._version = version
 
+    @property
+    def version(self) -> bytes:
+        """``b"v"`` + the routing version this worker's table reflects (what the ``BATCH`` script checks)."""
+        return b"v" + (self._version or b"")
+
     def describe(self) -> dict[str, Any]:
         """For logs and errors: how many types and subscriptions this worker knows."""
         return {"types": len(self.types), "subscriptions": len(self._router)}

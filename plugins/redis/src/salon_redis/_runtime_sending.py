@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import time
 from collections.abc import Awaitable
@@ -31,6 +32,9 @@ from ._runtime_wire import encode_message
 __all__ = ["RedisSending"]
 
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+
+_PIPELINED = 1024
+"""Writes queued at most before a publish from outside a handler waits for its own write."""
 
 
 class RedisSending(RedisCheckpoints):
@@ -109,25 +113,26 @@ class RedisSending(RedisCheckpoints):
                     delivery_stage=DeliveryStage.SEND,
                 )
             )
-        request_id = f"{self._worker_id}/{next(self._request_ids)}".encode()
+        request_id = f"{self._worker_id}/{next(self._request_ids)}"
         stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
-        fields: dict[bytes, bytes] = {
-            b"k": b"s",
-            b"id": message_id.encode(),
-            b"t": recipient.type.encode(),
-            b"to": recipient.key.encode(),
-            b"s": b"" if sender is None else str(sender).encode(),
-            b"n": type_name.encode(),
-            b"ct": content_type.encode(),
-            b"d": payload,
-            b"rid": request_id,
-            b"r": self._inbox.encode(),
-        }
+        header = json.dumps(
+            [
+                "s",
+                message_id,
+                recipient.type,
+                recipient.key,
+                "" if sender is None else str(sender),
+                type_name,
+                content_type,
+                request_id,
+                self._inbox,
+            ]
+        ).encode()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._calls[request_id] = future
         try:
-            self._write(("send", (stream, fields), future))
+            self._write(("send", (stream, header, payload), future))
             token.add_callback(lambda: self._cancel_call(request_id, stream, future))
             try:
                 if self._rpc_timeout is None:
@@ -199,41 +204,57 @@ class RedisSending(RedisCheckpoints):
             # acknowledged (same ordered writer), so returning at once loses nothing and never recurses.
             self._write(("publish", item, None))
             return
+        if self._may_pipeline():
+            # Pipelined while Redis answers: the batch after the one in flight carries it. One turn of the
+            # loop still, so a loop of publishes lets the writer, the reader and other tasks run.
+            self._write(("publish", item, None))
+            await asyncio.sleep(0)
+            return
         written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._write(("publish", item, written))
         await written
 
+    def _may_pipeline(self) -> bool:
+        """Whether a publish from outside a handler may return before it is written.
+
+        While the last write succeeded and fewer than ``_PIPELINED`` operations wait for the writer, a
+        publish returns once it is in the ordered writer, as AutoGen's worker returns once its message is
+        on the wire: consecutive publishes then share one transaction instead of a round trip each. Past
+        the window, or while Redis does not answer, the caller waits for the write (backpressure; the
+        connection error reaches it).
+        """
+        return not self._write_failed and len(self._writes) < _PIPELINED
+
     async def _sync_routing(self) -> None:
         await self._routing.sync()
 
-    def _publish_entries(self, item: Any) -> list[tuple[str, dict[bytes, bytes]]]:
+    def _routing_version(self) -> bytes:
+        return self._routing.version
+
+    def _publish_entries(self, item: Any) -> list[tuple[str, bytes, bytes]]:
         _, sender, topic_id, message_id, (type_name, content_type, payload) = item
         types = self._routing.types
-        entries: list[tuple[str, dict[bytes, bytes]]] = []
+        sender_text = "" if sender is None else str(sender)
+        entries: list[tuple[str, bytes, bytes]] = []
         for recipient in self._router.recipients(topic_id):
             if recipient == sender or recipient.type not in types:
                 continue
             stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
-            entries.append(
-                (
-                    stream,
-                    {
-                        b"k": b"p",
-                        b"id": message_id.encode(),
-                        b"t": recipient.type.encode(),
-                        b"to": recipient.key.encode(),
-                        b"s": b"" if sender is None else str(sender).encode(),
-                        b"tt": topic_id.type.encode(),
-                        b"ts": topic_id.source.encode(),
-                        b"n": type_name.encode(),
-                        b"ct": content_type.encode(),
-                        b"d": payload,
-                    },
-                )
-            )
+            header = [
+                "p",
+                message_id,
+                recipient.type,
+                recipient.key,
+                sender_text,
+                type_name,
+                content_type,
+                topic_id.type,
+                topic_id.source,
+            ]
+            entries.append((stream, json.dumps(header).encode(), payload))
         return entries
 
-    def _cancel_call(self, request_id: bytes, stream: str, future: asyncio.Future[Any]) -> None:
+    def _cancel_call(self, request_id: str, stream: str, future: asyncio.Future[Any]) -> None:
         for op in self._writes:
             if op[0] == "send" and op[2] is future:  # never left this process: nothing to tell anyone
                 self._writes.remove(op)
@@ -242,11 +263,11 @@ class RedisSending(RedisCheckpoints):
         if request_id in self._calls:
             self._spawn_helper(self._send_cancel(request_id, stream, future))
 
-    async def _send_cancel(self, request_id: bytes, stream: str, future: asyncio.Future[Any]) -> None:
+    async def _send_cancel(self, request_id: str, stream: str, future: asyncio.Future[Any]) -> None:
         """Tell the handling worker, then wait (bounded) for it to confirm, so its token is cancelled first."""
         try:
             written: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._write(("cancel", (stream, {b"k": b"c", b"rid": request_id}), written))
+            self._write(("cancel", (stream, json.dumps(["c", request_id]).encode()), written))
             await written
             if not future.done():
                 await asyncio.wait_for(asyncio.shield(future), self._cancel_timeout)

@@ -15,7 +15,7 @@ from typing import Any
 from salon import JSON_DATA_CONTENT_TYPE, SerializationRegistry, try_get_known_serializers_for_type
 from salon.exceptions import RemoteException
 
-__all__ = ["decode_error", "decode_value", "encode_error", "encode_message", "encode_value"]
+__all__ = ["Encoded", "decode_error", "decode_value", "encode_error", "encode_message", "encode_value"]
 
 _NONE = "!none"
 _JSON = "!json"
@@ -58,26 +58,29 @@ def encode_message(registry: SerializationRegistry, message: Any) -> tuple[str, 
     )
 
 
-def encode_value(registry: SerializationRegistry, value: Any) -> dict[bytes, bytes]:
-    """Fields for an RPC result: ``None``, a plain JSON value, or a registered message type."""
+Encoded = tuple[list[str], bytes]
+"""An RPC result on the wire: its description (type name, content type, qualified class) and its payload."""
+
+
+def encode_value(registry: SerializationRegistry, value: Any) -> Encoded:
+    """An RPC result: ``None``, a plain JSON value, or a registered message type.
+
+    Raises:
+        ValueError: the value is neither (the message says why).
+    """
     if value is None:
-        return {b"n": _NONE.encode()}
+        return [_NONE], b""
     if type(value) in _PLAIN:
         try:
-            return {b"n": _JSON.encode(), b"d": json.dumps(value).encode()}
+            return [_JSON], json.dumps(value).encode()
         except (TypeError, ValueError) as e:
             raise ValueError(f"The handler's result {value!r} is not JSON data and cannot cross processes: {e}") from e
     type_name, content_type, payload = encode_message(registry, value)
-    return {
-        b"n": type_name.encode(),
-        b"ct": content_type.encode(),
-        b"d": payload,
-        b"q": _qualified(type(value)).encode(),
-    }
+    return [type_name, content_type, _qualified(type(value))], payload
 
 
-def decode_value(registry: SerializationRegistry, fields: dict[bytes, bytes]) -> Any:
-    """The result described by :func:`encode_value`'s fields.
+def decode_value(registry: SerializationRegistry, encoded: Encoded | tuple[list[str], bytes]) -> Any:
+    """The result described by :func:`encode_value`.
 
     A result type this process never registered is looked up by its qualified name among the modules
     already imported here (nothing is imported because of wire data), then registered.
@@ -85,17 +88,18 @@ def decode_value(registry: SerializationRegistry, fields: dict[bytes, bytes]) ->
     Raises:
         ValueError: no serializer for the result's type is known here.
     """
-    type_name = fields[b"n"].decode()
+    described, payload = encoded
+    type_name = described[0]
     if type_name == _NONE:
         return None
     if type_name == _JSON:
-        return json.loads(fields[b"d"])
-    content_type = fields.get(b"ct", JSON_DATA_CONTENT_TYPE.encode()).decode()
-    if not registry.is_registered(type_name, content_type) and b"q" in fields:
-        cls = _lookup(fields[b"q"].decode())
+        return json.loads(payload)
+    content_type = described[1]
+    if not registry.is_registered(type_name, content_type) and len(described) > 2:
+        cls = _lookup(described[2])
         if isinstance(cls, type):
             registry.add_serializer(try_get_known_serializers_for_type(cls))
-    return registry.deserialize(fields[b"d"], type_name=type_name, data_content_type=content_type)
+    return registry.deserialize(payload, type_name=type_name, data_content_type=content_type)
 
 
 def _lookup(qualified: str) -> Any:
