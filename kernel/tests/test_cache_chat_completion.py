@@ -219,3 +219,57 @@ async def test_everything_else_is_delegated() -> None:
     await cache.create(ask())
     assert cache.actual_usage() == inner.actual_usage()
     await cache.close()
+
+
+class AsyncOnlyStore(CacheStore[CHAT_CACHE_VALUE_TYPE]):
+    """A store whose blocking methods must never be called from the event loop: they fail the test."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, CHAT_CACHE_VALUE_TYPE] = {}
+        self.async_calls: list[str] = []
+
+    def get(self, key: str, default: CHAT_CACHE_VALUE_TYPE | None = None) -> CHAT_CACHE_VALUE_TYPE | None:
+        raise AssertionError("ChatCompletionCache called the blocking get() on the event loop")
+
+    def set(self, key: str, value: CHAT_CACHE_VALUE_TYPE) -> None:
+        raise AssertionError("ChatCompletionCache called the blocking set() on the event loop")
+
+    async def aget(self, key: str, default: CHAT_CACHE_VALUE_TYPE | None = None) -> CHAT_CACHE_VALUE_TYPE | None:
+        self.async_calls.append("aget")
+        await asyncio.sleep(0)
+        return self.data.get(key, default)
+
+    async def aset(self, key: str, value: CHAT_CACHE_VALUE_TYPE) -> None:
+        self.async_calls.append("aset")
+        await asyncio.sleep(0)
+        self.data[key] = value
+
+
+async def test_the_cache_uses_the_stores_async_methods_so_io_never_blocks_the_loop() -> None:
+    store = AsyncOnlyStore()
+    cached = ChatCompletionCache(replay("one", "two"), store)
+    first = await cached.create(ask())
+    again = await cached.create(ask())
+    streamed = [item async for item in cached.create_stream(ask("other"))]
+    replayed = [item async for item in cached.create_stream(ask("other"))]
+
+    assert (first.cached, again.cached, again.content) == (False, True, "one")
+    assert isinstance(streamed[-1], CreateResult) and isinstance(replayed[-1], CreateResult)
+    assert replayed[-1].cached and replayed[-1].content == streamed[-1].content
+    assert store.async_calls == ["aget", "aset", "aget", "aget", "aset", "aget"]
+
+
+async def test_a_store_written_for_autogen_with_only_get_and_set_still_works() -> None:
+    class SyncOnly:  # duck-typed, not a CacheStore subclass: no aget/aset
+        def __init__(self) -> None:
+            self.data: dict[str, Any] = {}
+
+        def get(self, key: str, default: Any = None) -> Any:
+            return self.data.get(key, default)
+
+        def set(self, key: str, value: Any) -> None:
+            self.data[key] = value
+
+    cached = ChatCompletionCache(replay("one"), SyncOnly())  # type: ignore[arg-type]
+    await cached.create(ask())
+    assert (await cached.create(ask())).cached

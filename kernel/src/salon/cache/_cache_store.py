@@ -11,7 +11,12 @@ T = TypeVar("T")
 
 
 class CacheStore(ABC, Generic[T]):
-    """A key-value store for cached values; implementations own their storage's lifecycle."""
+    """A key-value store for cached values; implementations own their storage's lifecycle.
+
+    ``get``/``set`` are AutoGen's synchronous contract. ``aget``/``aset`` are what async callers
+    (:class:`~salon.cache.ChatCompletionCache`) use: by default they call ``get``/``set``, and a store that
+    does I/O (a disk, a network) overrides them so that the event loop never waits on it.
+    """
 
     @abstractmethod
     def get(self, key: str, default: T | None = None) -> T | None:
@@ -20,6 +25,14 @@ class CacheStore(ABC, Generic[T]):
     @abstractmethod
     def set(self, key: str, value: T) -> None:
         """Store ``value`` under ``key``, replacing any previous value."""
+
+    async def aget(self, key: str, default: T | None = None) -> T | None:
+        """:meth:`get` for async callers; override it when ``get`` blocks on I/O."""
+        return self.get(key, default)
+
+    async def aset(self, key: str, value: T) -> None:
+        """:meth:`set` for async callers; override it when ``set`` blocks on I/O."""
+        self.set(key, value)
 
 
 class InMemoryStore(CacheStore[T]):

@@ -165,7 +165,7 @@ class ChatCompletionCache(ChatCompletionClient):
         self.store: CacheStore[CHAT_CACHE_VALUE_TYPE] = store if store is not None else InMemoryStore()
         self.namespace = namespace
 
-    def _lookup(
+    async def _lookup(
         self,
         messages: Sequence[LLMMessage],
         tools: Sequence[Tool | ToolSchema],
@@ -181,7 +181,8 @@ class ChatCompletionCache(ChatCompletionClient):
             extra_create_args=extra_create_args,
             namespace=self.namespace,
         )
-        stored = self.store.get(key)
+        aget = getattr(self.store, "aget", None)  # a store written for AutoGen may have only get/set
+        stored = await aget(key) if aget is not None else self.store.get(key)
         return (None if stored is None else _decode(stored)), key
 
     async def create(
@@ -196,7 +197,7 @@ class ChatCompletionCache(ChatCompletionClient):
     ) -> CreateResult:
         """Return the stored result for this request, or call the wrapped client and store its result."""
         _check_token(cancellation_token)
-        entry, key = self._lookup(messages, tools, tool_choice, json_output, extra_create_args)
+        entry, key = await self._lookup(messages, tools, tool_choice, json_output, extra_create_args)
         if entry is not None:
             return _final(entry)
         result = await self.client.create(
@@ -207,7 +208,7 @@ class ChatCompletionCache(ChatCompletionClient):
             extra_create_args=extra_create_args,
             cancellation_token=cancellation_token,
         )
-        self.store.set(key, result.model_copy(deep=True))
+        await self._store(key, result.model_copy(deep=True))
         return result
 
     async def create_stream(
@@ -222,7 +223,7 @@ class ChatCompletionCache(ChatCompletionClient):
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Replay the stored stream for this request, or stream from the wrapped client and store it."""
         _check_token(cancellation_token)
-        entry, key = self._lookup(messages, tools, tool_choice, json_output, extra_create_args)
+        entry, key = await self._lookup(messages, tools, tool_choice, json_output, extra_create_args)
         if entry is not None:
             if isinstance(entry, CreateResult):
                 if isinstance(entry.content, str) and entry.content:
@@ -246,7 +247,14 @@ class ChatCompletionCache(ChatCompletionClient):
             collected.append(item.model_copy(deep=True) if isinstance(item, CreateResult) else item)
             yield item
         if collected and isinstance(collected[-1], CreateResult):
-            self.store.set(key, collected)
+            await self._store(key, collected)
+
+    async def _store(self, key: str, value: CHAT_CACHE_VALUE_TYPE) -> None:
+        aset = getattr(self.store, "aset", None)
+        if aset is not None:
+            await aset(key, value)
+        else:
+            self.store.set(key, value)
 
     async def close(self) -> None:
         """Close the wrapped client (the store is the caller's to close)."""

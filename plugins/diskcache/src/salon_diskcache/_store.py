@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -53,6 +54,14 @@ class DiskCacheStore(CacheStore[T]):
     def set(self, key: str, value: T) -> None:
         """Store ``value`` under ``key``, replacing any previous value."""
         self.cache.set(key, cast(Any, value))
+
+    async def aget(self, key: str, default: T | None = None) -> T | None:
+        """Like :meth:`get`, in a worker thread: a disk read never stalls the event loop."""
+        return await asyncio.to_thread(self.get, key, default)
+
+    async def aset(self, key: str, value: T) -> None:
+        """Like :meth:`set`, in a worker thread: a disk write (and its lock) never stalls the event loop."""
+        await asyncio.to_thread(self.set, key, value)
 
     def close(self) -> None:
         """Close the underlying ``diskcache.Cache`` (it reopens itself if used again)."""
