@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
@@ -32,7 +32,7 @@ from salon.exceptions import NotAccessibleError, UndeliverableException
 from ._runtime_keys import GROUP, Keys, partition_of
 from ._runtime_leases import Claimed, LeaseKeeper
 from ._runtime_sending import RedisSending
-from ._runtime_support import Started, mask_url, merge_replies, retrieve
+from ._runtime_support import Started, connection_pool, mask_url, merge_replies, retrieve
 
 __all__ = ["RedisAgentRuntime"]
 
@@ -49,6 +49,20 @@ _READ_BATCH = 512
 _YIELDS = 5
 """Turns of the event loop the reader gives away after a read: the replies and messages that what it read
 causes are then sent before its next read, which would otherwise delay them (an RPC's critical path)."""
+
+
+async def _let_others_run() -> None:
+    """Give the loop up to ``_YIELDS`` turns, and stop early once nothing else is ready to run.
+
+    Every turn costs a poll of the selector; after a read that caused one reply, two or three turns are
+    enough for it to leave, so the reader does not pay for the turns nobody needs. An event loop that
+    does not expose its ready queue (uvloop) gets all ``_YIELDS`` turns.
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    for _ in range(_YIELDS):
+        await asyncio.sleep(0)
+        if ready is not None and not ready:
+            return
 
 
 class RedisAgentRuntime(RedisSending):
@@ -109,8 +123,7 @@ class RedisAgentRuntime(RedisSending):
         if any(ch.isspace() for ch in worker_id) or ":" in worker_id:
             raise ValueError(f"Invalid worker_id {worker_id!r}: use letters, digits, '-', '_' or '.'.")
         super().__init__(
-            # Blocking pool: a burst (a thousand new agents restoring at once) waits for a connection.
-            Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=None)),
+            Redis.from_pool(connection_pool(url, max_connections)),
             keys,
             worker_id,
             partitions,
@@ -218,6 +231,15 @@ class RedisAgentRuntime(RedisSending):
             self._keeper = asyncio.get_running_loop().create_task(self._leases.run())
 
     async def _read_forever(self) -> None:
+        # The reads hold one connection of their own instead of taking one from the pool for each read
+        # (the pool's lock, condition and timeout cost about as much as parsing a reply).
+        reader = self._redis.client()
+        try:
+            await self._read_with(reader)
+        finally:
+            await reader.aclose()
+
+    async def _read_with(self, reader: Redis) -> None:
         # Not cancelled by stop(): a read cancelled in flight would break its connection. It ends after its
         # current read (at most block_ms) once it is no longer the runtime's pump.
         me = asyncio.current_task()
@@ -227,7 +249,7 @@ class RedisAgentRuntime(RedisSending):
                 streams[stream] = ">"
             self._reads_started += 1
             try:
-                reply: Any = await self._redis.xreadgroup(
+                reply: Any = await reader.xreadgroup(
                     GROUP, self._worker_id, streams, count=_READ_BATCH, block=self._block_ms
                 )
                 if reply and len(reply) == 1 and len(streams) > 2 and _several_requests(reply, self._inbox):
@@ -235,7 +257,7 @@ class RedisAgentRuntime(RedisSending):
                     # partitions too, so what was accepted together is dispatched in order (replies need not).
                     # One entry needs no second read: Redis serves a blocked reader on the first stream written
                     # after it blocked, and entries of the other streams written since have later ids.
-                    more = await self._redis.xreadgroup(GROUP, self._worker_id, streams, count=_READ_BATCH)
+                    more = await reader.xreadgroup(GROUP, self._worker_id, streams, count=_READ_BATCH)
                     reply = merge_replies(reply, more)
             except ResponseError as e:
                 if self._pump is not me:
@@ -266,8 +288,7 @@ class RedisAgentRuntime(RedisSending):
             if requests:
                 self._take_requests(requests)
             self._reads_finished = self._reads_started
-            for _ in range(_YIELDS):  # what was read runs first (handlers, woken callers, the writer's batch)
-                await asyncio.sleep(0)
+            await _let_others_run()  # what was read runs first (handlers, woken callers, the writer's batch)
 
     async def _recover_lost_keys(self) -> None:
         """Join again after Redis lost this namespace (restarted without persistence, or flushed)."""
@@ -402,6 +423,7 @@ class RedisAgentRuntime(RedisSending):
         self._connected = False
         for task in waiting:
             task.cancel()
+        await self._writes_client.aclose()
         await self._redis.aclose()
 
     # ------------------------------------------------------------------ registration and routing

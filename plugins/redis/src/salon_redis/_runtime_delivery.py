@@ -81,6 +81,7 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         super().__init__(**options)
         self._max_message_bytes = max_message_bytes
         self._redis = redis
+        self._writes_client = redis.client()  # the writer's own connection: no pool checkout per batch
         self._keys = keys
         self._worker_id = worker_id
         self._inbox = keys.inbox(worker_id)
@@ -363,7 +364,7 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         has_publish = any(kind == "publish" for kind, _, _ in batch)
         for _ in range(_STALE_RETRIES):
             keys, args = self._batch_args(batch, has_publish)
-            if await self._redis.eval(BATCH, len(keys), *keys, *args) != STALE:
+            if await self._writes_client.eval(BATCH, len(keys), *keys, *args) != STALE:
                 return
             await self._sync_routing()
         raise ValueError("The cluster's subscriptions kept changing while a batch of publishes was written.")

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable
+from json.encoder import encode_basestring_ascii as _json_str  # what json.dumps does to one string
 from typing import Any
 
 from redis.asyncio import Redis
@@ -235,23 +236,16 @@ class RedisSending(RedisCheckpoints):
         _, sender, topic_id, message_id, (type_name, content_type, payload) = item
         types = self._routing.types
         sender_text = "" if sender is None else str(sender)
+        # The header is the same JSON list for every recipient but for its type and key: encode the rest once.
+        head = json.dumps(["p", message_id])[:-1]
+        tail = json.dumps([sender_text, type_name, content_type, topic_id.type, topic_id.source])[1:]
         entries: list[tuple[str, bytes, bytes]] = []
         for recipient in self._router.recipients(topic_id):
             if recipient == sender or recipient.type not in types:
                 continue
             stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
-            header = [
-                "p",
-                message_id,
-                recipient.type,
-                recipient.key,
-                sender_text,
-                type_name,
-                content_type,
-                topic_id.type,
-                topic_id.source,
-            ]
-            entries.append((stream, json.dumps(header).encode(), payload))
+            header = f"{head}, {_json_str(recipient.type)}, {_json_str(recipient.key)}, {tail}"
+            entries.append((stream, header.encode(), payload))
         return entries
 
     def _cancel_call(self, request_id: str, stream: str, future: asyncio.Future[Any]) -> None:

@@ -7,9 +7,42 @@ from collections.abc import Generator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.client import Pipeline
 
-__all__ = ["Started", "execute", "mask_url", "merge_replies", "retrieve"]
+__all__ = ["Started", "connection_pool", "execute", "mask_url", "merge_replies", "retrieve"]
+
+
+def connection_pool(url: str, max_connections: int) -> BlockingConnectionPool:
+    """A blocking pool for ``url`` whose connections time out their reads, not their writes.
+
+    redis-py applies ``socket_timeout`` (5 s by default) to writes with ``asyncio.wait_for``, which on
+    Python 3.11 wraps every command's write in a task of its own: one more task and one more turn of the
+    event loop per command, a tenth of a sequential RPC's CPU. Writes go to a local socket buffer and do
+    not block; reads keep the same timeout, so a server that stops answering is still noticed. Blocking
+    reads (``block_ms``) are much shorter than it.
+    """
+    # Blocking pool: a burst (a thousand new agents restoring at once) waits for a connection.
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=None)
+    probe: Any = pool.make_connection()  # type: ignore[no-untyped-call]  # not connected: for its settings
+    read_timeout = probe.socket_timeout  # the URL's, else redis-py's default
+    if read_timeout is not None:
+        base: Any = pool.connection_class
+
+        class ReadTimeoutConnection(base):  # type: ignore[misc]
+            async def read_response(
+                self,
+                disable_decoding: bool = False,
+                timeout: Any = None,  # noqa: ASYNC109 (redis-py's signature)
+                **kwargs: Any,
+            ) -> Any:
+                if timeout is None:
+                    timeout = read_timeout
+                return await super().read_response(disable_decoding, timeout, **kwargs)
+
+        pool.connection_class = ReadTimeoutConnection
+        pool.connection_kwargs["socket_timeout"] = None
+    return pool
 
 
 def mask_url(url: str) -> str:
