@@ -9,7 +9,8 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
 - :class:`WorkbenchConformanceSuite`: subclass it to run the workbench conformance tests on a
   :class:`~salon.tools.Workbench` implementation (over :func:`conformance_tools`).
 - :class:`CacheStoreConformanceSuite`: subclass it to run the cache store conformance tests on a
-  :class:`~salon.cache.CacheStore` implementation.
+  :class:`~salon.cache.CacheStore` implementation; :class:`CacheStoreProcessSuite` adds the tests that
+  need real processes (answers survive a restart, racing writer processes corrupt nothing).
 - :class:`CodeExecutorConformanceSuite`: subclass it to run the code executor conformance tests on a
   :class:`~salon.code_executor.CodeExecutor` implementation.
 - :class:`CodeExecutorAttackSuite`: subclass it to run hostile code (network, writes outside the work
@@ -29,6 +30,7 @@ import pytest
 # conformance test shows the compared values. Must run before those modules are imported.
 pytest.register_assert_rewrite(
     "salon.testing._cache_store_conformance",
+    "salon.testing._cache_store_processes",
     "salon.testing._code_executor_attacks",
     "salon.testing._code_executor_conformance",
     "salon.testing._code_executor_harness",
@@ -51,6 +53,7 @@ from ._cache_store_conformance import (  # noqa: E402
     cache_payload,
     check_cache_payload,
 )
+from ._cache_store_processes import CacheStoreProcessSuite  # noqa: E402
 from ._code_executor_attacks import CodeExecutorAttackSuite  # noqa: E402
 from ._code_executor_conformance import CodeExecutorConformanceSuite, ExecutorFactory  # noqa: E402
 from ._model_client_conformance import ModelClientConformanceSuite, ScriptedReply  # noqa: E402
@@ -90,6 +93,7 @@ from ._workbench_tools import CONFORMANCE_TOOL_NAMES, ConformanceToolError, conf
 __all__ = [
     "CacheStoreConformanceSuite",
     "as_cached_value",
+    "CacheStoreProcessSuite",
     "cache_payload",
     "check_cache_payload",
     "AnthropicFailure",
