@@ -38,10 +38,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -54,10 +51,6 @@ from salon_agentchat.messages import ToolCallExecutionEvent, ToolCallSummaryMess
 
 ROOT = Path(__file__).resolve().parent.parent
 MCP_TESTS = ROOT / "plugins" / "mcp" / "tests"
-INSTALL_HINT = (
-    "Run `bash plugins/mcp/scripts/install-test-servers.sh` and export SALON_MCP_THIRD_PARTY_DIR to the "
-    "directory it prints (CI does both in .ci/run)."
-)
 PAGE = """<html><head><title>Contributors</title></head>
 <body><article><h1>Contributors</h1><p>This repository has <b>42</b> contributors.</p></article></body></html>"""
 
@@ -83,39 +76,14 @@ def model_server() -> Iterator[OpenAIChatServer]:
 @pytest.fixture
 def fetch_bin() -> Path:
     """The installed ``mcp-server-fetch`` (failing, never skipping, when it is missing)."""
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "salon-ci" / "mcp-servers"
-    program = Path(os.environ.get("SALON_MCP_THIRD_PARTY_DIR") or default) / "venv" / "bin" / "mcp-server-fetch"
-    if not program.is_file():
-        pytest.fail(
-            f"{program} is missing: the third-party MCP servers are not installed. {INSTALL_HINT}", pytrace=False
-        )
-    return program
+    return Path(servers.third_party_bin()) / "mcp-server-fetch"
 
 
 @pytest.fixture
 def local_page() -> Iterator[str]:
     """A page on 127.0.0.1 for ``mcp-server-fetch`` to read."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/contributors"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with servers.served_page("/contributors", PAGE) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import salon_mcp_test_servers
 from salon_mcp import McpServerParams
 from salon_mcp_test_servers import TRANSPORTS, HttpDemoServer, Transport, demo_stdio_params
-
-INSTALL_HINT = (
-    "Run `bash plugins/mcp/scripts/install-test-servers.sh` and export SALON_MCP_THIRD_PARTY_DIR to the "
-    "directory it prints (CI does both in .ci/run, section 3)."
-)
 
 
 @pytest.fixture
@@ -67,17 +62,5 @@ def server_params(transport: Transport, request: pytest.FixtureRequest) -> McpSe
 
 @pytest.fixture(scope="session")
 def third_party_bin() -> Path:
-    """The ``bin`` directory of the venv holding the third-party MCP servers (failing, never skipping).
-
-    Found through ``SALON_MCP_THIRD_PARTY_DIR``, else in the install script's default cache directory.
-    """
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "salon-ci" / "mcp-servers"
-    directory = Path(os.environ.get("SALON_MCP_THIRD_PARTY_DIR") or default)
-    bin_dir = directory / "venv" / "bin"
-    for name in ("mcp-server-time", "mcp-server-fetch"):
-        if not (bin_dir / name).is_file():
-            pytest.fail(
-                f"{bin_dir / name} is missing: the third-party MCP servers are not installed. {INSTALL_HINT}",
-                pytrace=False,
-            )
-    return bin_dir
+    """The ``bin`` directory of the third-party MCP servers' venv (failing, never skipping)."""
+    return salon_mcp_test_servers.third_party_bin()

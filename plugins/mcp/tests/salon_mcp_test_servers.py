@@ -7,11 +7,15 @@ HTTP servers are real uvicorn processes on 127.0.0.1, on a free port, started an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
 
@@ -98,3 +102,54 @@ class HttpDemoServer:
                 process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+
+THIRD_PARTY_INSTALL_HINT = (
+    "Run `bash plugins/mcp/scripts/install-test-servers.sh` and export SALON_MCP_THIRD_PARTY_DIR to the "
+    "directory it prints (CI does both in .ci/run, section 3)."
+)
+
+
+def third_party_bin() -> Path:
+    """The ``bin`` directory of the venv holding the third-party MCP servers (failing, never skipping).
+
+    Found through ``SALON_MCP_THIRD_PARTY_DIR``, else in the install script's default cache directory.
+    """
+    import pytest
+
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "salon-ci" / "mcp-servers"
+    bin_dir = Path(os.environ.get("SALON_MCP_THIRD_PARTY_DIR") or default) / "venv" / "bin"
+    for name in ("mcp-server-time", "mcp-server-fetch"):
+        if not (bin_dir / name).is_file():
+            pytest.fail(
+                f"{bin_dir / name} is missing: the third-party MCP servers are not installed. "
+                f"{THIRD_PARTY_INSTALL_HINT}",
+                pytrace=False,
+            )
+    return bin_dir
+
+
+@contextlib.contextmanager
+def served_page(path: str, html: str) -> Iterator[str]:
+    """Serve ``html`` at ``path`` on 127.0.0.1 (for ``mcp-server-fetch`` to read); yield its URL."""
+    body = html.encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -9,9 +9,7 @@ They are started over stdio, as a user would start them. ``fetch`` only fetches 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ import pytest
 from salon import CancellationToken
 from salon.tools import ToolOverride
 from salon_mcp import McpWorkbench, StdioMcpToolAdapter, StdioServerParams, mcp_server_tools
+from salon_mcp_test_servers import served_page
 
 PAGE = """<html><head><title>Salon test page</title></head>
 <body><article><h1>Opening hours</h1><p>The salon opens at <b>nine</b> and closes at six.</p></article></body></html>"""
@@ -39,27 +38,8 @@ def fetch_server(bin_dir: Path) -> StdioServerParams:
 @pytest.fixture
 def local_page() -> Iterator[str]:
     """A page served on 127.0.0.1 for the fetch server to read."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = PAGE.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hours"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with served_page("/hours", PAGE) as url:
+        yield url
 
 
 async def test_time_server_over_a_workbench(third_party_bin: Path) -> None:
