@@ -36,6 +36,7 @@ class SubprocessCodeExecutor(CodeExecutor):
         self.timeout_exit_code = timeout_exit_code
         self.started = False
         self.starts = 0
+        self.left_running: list[asyncio.subprocess.Process] = []  # with kill_on_cancel=False: the test kills them
 
     def _argv(self, block: CodeBlock) -> list[str] | None:
         language = block.language.lower()
@@ -72,13 +73,15 @@ class SubprocessCodeExecutor(CodeExecutor):
                 async with asyncio.timeout(self.timeout):
                     out, _ = await cancellation_token.link_future(asyncio.ensure_future(proc.communicate()))
             except TimeoutError:
-                await _kill(proc)
+                await kill_group(proc)
                 output.append("Timeout")
                 exit_code = self.timeout_exit_code
                 break
             except asyncio.CancelledError:
                 if self.kill_on_cancel:
-                    await _kill(proc)
+                    await kill_group(proc)
+                else:
+                    self.left_running.append(proc)
                 raise
             output.append(out.decode("utf-8", errors="replace"))
             exit_code = proc.returncode or 0
@@ -98,7 +101,7 @@ class SubprocessCodeExecutor(CodeExecutor):
         await self.start()
 
 
-async def _kill(proc: asyncio.subprocess.Process) -> None:
+async def kill_group(proc: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     await proc.wait()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from subprocess_executor import SubprocessCodeExecutor
+from subprocess_executor import SubprocessCodeExecutor, kill_group
 
 from salon.code_executor import CodeExecutor
 from salon.testing import CodeExecutorConformanceSuite
@@ -35,8 +35,13 @@ async def _started(executor: SubprocessCodeExecutor) -> SubprocessCodeExecutor:
 
 async def test_suite_catches_code_left_running_after_cancellation(suite: _Suite, tmp_path: Path) -> None:
     executor = await _started(SubprocessCodeExecutor(tmp_path, kill_on_cancel=False))
-    with pytest.raises(AssertionError, match="still running"):
-        await suite.test_cancellation_stops_the_code(executor, tmp_path)
+    try:
+        with pytest.raises(AssertionError, match="still running"):
+            await suite.test_cancellation_stops_the_code(executor, tmp_path)
+    finally:  # the faulty executor leaves its code running on purpose: it must not outlive the test
+        for proc in executor.left_running:
+            await kill_group(proc)
+    assert executor.left_running, "the faulty executor was expected to leave the code running"
 
 
 async def test_suite_catches_blocks_run_after_a_failure(suite: _Suite, tmp_path: Path) -> None:
