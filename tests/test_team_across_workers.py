@@ -4,27 +4,25 @@ Worker A (``salon worker team.yaml --host writer``) hosts the writer, worker B (
 critic, and the test process runs the team (its manager) with ``team.distribute(runtime)``. All three build
 the team from the same config, so their agent types and topics agree. The agents are assistants on
 scripted models (``use: replay``) that add their process id to each reply, so the test sees where each
-model call happened. The test starts its own redis-server on a free port (none installed: it fails).
+model call happened. The test starts its own redis-server on a free port (``salon.testing.RedisServer``;
+none installed: it fails).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from salon import Container
+from salon.testing import RedisServer
 from salon_agentchat.messages import TextMessage
 
 PID_ASSISTANT = """\
@@ -74,42 +72,11 @@ team:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def redis_url() -> Iterator[str]:
     """A redis-server for this module (no persistence), stopped afterwards."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (apt-get install redis-server); this test needs a real one")
-    workdir = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=1)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if client.ping():
-                    break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server on port {port} did not start (exit status {proc.poll()})")
-                time.sleep(0.05)
-        yield url
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+    with RedisServer() as server:
+        yield server.url
 
 
 def _start_worker(config: Path, host: str) -> subprocess.Popen[str]:

@@ -3,10 +3,6 @@ without it the worker joins again (its types and subscriptions are written again
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +12,7 @@ import pytest
 import redis
 
 from salon import AgentId, MessageContext, RoutedAgent, TopicId, TypeSubscription, message_handler
+from salon.testing import RedisServer
 from salon_redis import RedisAgentRuntime
 
 
@@ -48,54 +45,14 @@ class Tallier(RoutedAgent):
         self.texts = list(state["texts"])
 
 
-class Server:
-    """A redis-server of this test's own, so that restarting it disturbs no other test."""
-
-    def __init__(self, workdir: Path, persistent: bool) -> None:
-        self.persistent = persistent
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is not installed (apt-get install redis-server); these tests need a real one")
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", ""]
-        self.command += ["--appendonly", "yes", "--appendfsync", "always"] if persistent else ["--appendonly", "no"]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        client = redis.Redis.from_url(self.url, socket_timeout=1)
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if client.ping():
-                    break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"redis-server did not answer on port {self.port}")
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=15)
-            self.proc = None
-
-
 @pytest.fixture(params=[True, False], ids=["persistent", "not-persistent"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    made = Server(tmp_path, persistent=request.param)
-    made.start()
-    try:
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, so that restarting it disturbs no other test."""
+    with RedisServer(persistent=request.param, workdir=tmp_path) as made:
         yield made
-    finally:
-        made.stop()
 
 
-async def test_a_worker_resumes_after_redis_restarts(server: Server) -> None:
+async def test_a_worker_resumes_after_redis_restarts(server: RedisServer) -> None:
     persistent = server.persistent
     runtime = RedisAgentRuntime(server.url, namespace="restart", lease_ms=600, checkpointed_types=["tally"])
     await Tallier.register(runtime, "tally", Tallier)

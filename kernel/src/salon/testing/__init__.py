@@ -22,6 +22,8 @@ Importing this package imports pytest and pytest-asyncio; ``import salon`` never
   127.0.0.1, for testing clients through the real ``openai`` SDK over real HTTP.
 - :class:`AnthropicTestServer`: a scripted Anthropic Messages API server on 127.0.0.1, for testing
   clients through the real ``anthropic`` SDK over real HTTP.
+- :class:`RedisServer`: a private ``redis-server`` on a free 127.0.0.1 port (optionally persistent or
+  TLS-only), stopped and cleaned up afterwards; a missing binary is a :class:`RedisServerError`, not a skip.
 """
 
 import pytest
@@ -66,6 +68,7 @@ from ._openai_server import (  # noqa: E402
     OpenAIToolCallsReply,
 )
 from ._plugin_checks import check_found_through_entry_point, check_plugin_stays_light  # noqa: E402
+from ._redis_server import RedisServer, RedisServerError, RedisTlsFiles  # noqa: E402
 from ._runtime_agents import (  # noqa: E402
     Boom,
     ConformanceError,
@@ -125,6 +128,9 @@ __all__ = [
     "ProbeAgent",
     "Record",
     "Recorder",
+    "RedisServer",
+    "RedisServerError",
+    "RedisTlsFiles",
     "RuntimeConformanceSuite",
     "RuntimeFactory",
     "RuntimeHarness",
