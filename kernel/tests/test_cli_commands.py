@@ -290,6 +290,101 @@ def test_run_without_agents(capsys: pytest.CaptureFixture[str], project: Path) -
     assert err == "empty.yaml: agents: there is no agent to send the task to; configure one.\n"
 
 
+SCRIPTED_TEAM = '''
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from salon.hookspecs import hookimpl
+
+
+class ScriptedTeamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[str]
+    fail_after: int | None = None
+
+
+@dataclass
+class Said:
+    source: str
+    content: str
+
+    def to_text(self) -> str:
+        return self.content
+
+
+@dataclass
+class Finished:
+    stop_reason: str
+
+
+class ScriptedTeam:
+    """A team as far as `salon run` cares: run_stream yields messages ("source: text" lines), then its result."""
+
+    def __init__(self, lines, fail_after=None):
+        self.lines = lines
+        self.fail_after = fail_after
+
+    async def run_stream(self, task):
+        yield Said("user", task)
+        for number, line in enumerate(self.lines, 1):
+            source, _, content = line.partition(": ")
+            yield Said(source, content)
+            if number == self.fail_after:
+                raise LookupError(f"no line after {number}")
+        yield Finished(stop_reason=f"{len(self.lines)} lines said")
+
+
+@hookimpl
+def register_team_strategies(register):
+    register("scripted", ScriptedTeam, options=ScriptedTeamOptions, description="Says its lines.")
+'''
+
+
+@pytest.fixture
+def team_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory holding a local plugin file with a team strategy; the current directory."""
+    (tmp_path / "scripted_team.py").write_text(textwrap.dedent(SCRIPTED_TEAM), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write_team_config(project: Path, options: str) -> str:
+    """A config whose team is the local plugin's, loading no installed plugin (so none implements run_console)."""
+    (project / "team.yaml").write_text(
+        f"plugins: {{load: [], local: [./scripted_team.py]}}\nteam: {{use: scripted, options: {options}}}\n",
+        encoding="utf-8",
+    )
+    return "team.yaml"
+
+
+def test_run_prints_a_team_stream_as_text_when_no_plugin_renders_it(
+    capsys: pytest.CaptureFixture[str], team_project: Path
+) -> None:
+    config = write_team_config(team_project, "{lines: ['writer: A haiku.', 'critic: APPROVE']}")
+    status, out, err = run(capsys, "run", config, "--task", "Write a haiku.")
+    assert (status, err) == (0, "")
+    assert out == (
+        "---------- user ----------\n"
+        "Write a haiku.\n"
+        "---------- writer ----------\n"
+        "A haiku.\n"
+        "---------- critic ----------\n"
+        "APPROVE\n"
+        "stop reason: 2 lines said\n"
+    )
+
+
+def test_run_reports_a_team_that_fails_after_printing_what_it_said(
+    capsys: pytest.CaptureFixture[str], team_project: Path
+) -> None:
+    config = write_team_config(team_project, "{lines: ['writer: One.', 'critic: Two.'], fail_after: 1}")
+    status, out, err = run(capsys, "run", config, "--task", "Go.")
+    assert status == 1
+    assert out == "---------- user ----------\nGo.\n---------- writer ----------\nOne.\n"
+    assert err == "salon run: the team failed: LookupError: no line after 1\n"
+
+
 def test_config_schema_holds_the_builtins(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "config", "schema")
     assert status == 0

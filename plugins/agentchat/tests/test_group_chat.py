@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from salon import CancellationToken
+from salon import AgentRuntime, CancellationToken, RoutedAgent, SingleThreadedAgentRuntime, TypeSubscription
 from salon_agentchat.agents import BaseChatAgent
 from salon_agentchat.base import ChatAgent, Response, Team, TerminationCondition
 from salon_agentchat.conditions import MaxMessageTermination, TextMentionTermination
@@ -107,15 +107,18 @@ class _EchoChat(BaseGroupChat):
         *,
         termination_condition: TerminationCondition | None = None,
         max_turns: int | None = None,
+        name: str = "EchoChat",
+        runtime: AgentRuntime | None = None,
     ) -> None:
         super().__init__(
-            name="EchoChat",
+            name=name,
             description="A test strategy.",
             participants=participants,
             group_chat_manager_name="EchoManager",
             group_chat_manager_class=_EchoManager,
             termination_condition=termination_condition,
             max_turns=max_turns,
+            runtime=runtime,
         )
         self._plan = plan
 
@@ -238,6 +241,54 @@ async def test_team_ids_and_topics_are_unique_per_instance() -> None:
     assert one._team_id != two._team_id
     assert set(one._participant_topic_types).isdisjoint(two._participant_topic_types)
     assert one._group_topic_type != two._group_topic_type and one._output_topic_type != two._output_topic_type
+
+
+# --- setup on the runtime is all-or-nothing, or resumable ------------------------------------------------
+
+
+async def test_a_participant_name_unusable_in_an_agent_type_is_refused_before_anything_is_registered() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    runtime.start()
+    inner = _EchoChat([Talker("x")], plan=lambda turn: "x", name="inner team")
+    team = _EchoChat([Talker("a"), inner], plan=lambda turn: "a", max_turns=1, runtime=runtime)
+    try:
+        for _ in range(2):  # the second run reports the same cause
+            with pytest.raises(ValueError, match=r"Participant 'inner team' of team 'EchoChat' .* agent type"):
+                await team.run(task="go")
+        with pytest.raises(LookupError):
+            await runtime.get(f"a_{team.team_id}")  # nothing was left registered
+    finally:
+        await runtime.stop()
+
+
+async def test_setup_that_fails_half_way_reports_its_own_cause_again() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    runtime.start()
+    team = _EchoChat([Talker("a"), Talker("b")], plan=lambda turn: "a", max_turns=1, runtime=runtime)
+    taken = f"b_{team.team_id}"  # registered by someone else: the team's setup fails after registering "a"
+    await RoutedAgent.register(runtime, taken, lambda: RoutedAgent("squatter"))
+    try:
+        for _ in range(2):  # not "a_... already exists" the second time
+            with pytest.raises(ValueError, match=f"type '{taken}' already exists"):
+                await team.run(task="go")
+    finally:
+        await runtime.stop()
+
+
+async def test_a_team_whose_setup_failed_runs_once_the_cause_is_removed() -> None:
+    runtime = SingleThreadedAgentRuntime()
+    runtime.start()
+    team = _EchoChat([Talker("a"), Talker("b")], plan=lambda turn: ["a", "b"][turn - 1], max_turns=2, runtime=runtime)
+    blocker = TypeSubscription(topic_type=f"group_topic_{team.team_id}", agent_type=f"b_{team.team_id}")
+    await runtime.add_subscription(blocker)
+    try:
+        with pytest.raises(ValueError, match="Subscription already exists"):
+            await team.run(task="go")
+        await runtime.remove_subscription(blocker.id)
+        result = await team.run(task="go")
+        assert _texts(result.messages) == ["go", "a 1", "b 1"]  # each message reached each agent once
+    finally:
+        await runtime.stop()
 
 
 class _TakeTurnsManager(BaseGroupChatManager):

@@ -18,7 +18,6 @@ from salon import (
     CancellationToken,
     PydanticJsonMessageSerializer,
     SingleThreadedAgentRuntime,
-    TypeSubscription,
 )
 
 from ..base import ChatAgent, TaskResult, Team, TerminationCondition
@@ -43,9 +42,13 @@ from ._events import (
     GroupChatTermination,
     SerializableException,
 )
+from ._runtime_setup import RuntimeSetup
 from ._sequential_routed_agent import SequentialRoutedAgent
 
 __all__ = ["BaseGroupChat"]
+
+_AGENT_TYPE_PART = re.compile(r"[\w\-.]+")
+"""What may go into an agent type (the runtime's rule); a team's types are ``<name>_<team id>``."""
 
 
 class BaseGroupChat(Team, ABC):
@@ -135,6 +138,7 @@ class BaseGroupChat(Team, ABC):
             self._runtime = SingleThreadedAgentRuntime(ignore_unhandled_exceptions=False)
             self._embedded_runtime = True
         self._initialized = False
+        self._setup = RuntimeSetup()  # what _init() and register_participants() did, to resume after a failure
         self._is_running = False
         self._emit_team_events = emit_team_events
 
@@ -216,11 +220,12 @@ class BaseGroupChat(Team, ABC):
             if self._initialized:
                 raise RuntimeError(f"Team {self._name!r} is already set up with team id {self._team_id!r}.")
             self._use_team_id(team_id)
+        self._check_agent_type_names(wanted)
         await self._register_containers(runtime, wanted)
 
     def _checked_team_id(self, team_id: str | None) -> str:
         chosen = self._name if team_id is None else team_id
-        if re.fullmatch(r"[\w\-.]+", chosen) is None:
+        if _AGENT_TYPE_PART.fullmatch(chosen) is None:
             raise ValueError(
                 f"Team id {chosen!r} cannot be part of an agent type; use letters, digits, '_', '-' and '.'"
                 + (" (it defaults to the team's name: pass team_id=...)." if team_id is None else ".")
@@ -297,14 +302,24 @@ class BaseGroupChat(Team, ABC):
     # ------------------------------------------------------------------ setup
 
     async def _init(self, runtime: AgentRuntime) -> None:
-        """Register the containers and the manager with ``runtime``, with their subscriptions."""
+        """Register the containers and the manager with ``runtime``, with their subscriptions.
+
+        All or nothing where it can be: names that cannot be part of an agent type are refused before
+        anything is registered. Otherwise resumable: a runtime cannot unregister, so a step that fails
+        (a type or subscription someone else holds on a shared runtime, a server that went away) leaves
+        the earlier ones in place, and the next call skips them and retries from the failed step, which
+        reports its own cause again or, once that is removed, succeeds. AutoGen's second call fails on
+        the first step instead ("already exists").
+        """
         hosted = self._participant_names if self._hosted is None else sorted(self._hosted)
+        self._check_agent_type_names(hosted)
         await self._register_containers(runtime, hosted)
         manager_type = self._group_chat_manager_topic_type
-        await self._base_group_chat_manager_class.register(
+        await self._setup.register(
             runtime,
-            type=manager_type,
-            factory=self._create_group_chat_manager_factory(
+            self._base_group_chat_manager_class,
+            manager_type,
+            self._create_group_chat_manager_factory(
                 name=self._group_chat_manager_name,
                 group_topic_type=self._group_topic_type,
                 output_topic_type=self._output_topic_type,
@@ -318,8 +333,18 @@ class BaseGroupChat(Team, ABC):
             ),
         )
         for topic_type in (manager_type, self._group_topic_type, self._output_topic_type):
-            await runtime.add_subscription(TypeSubscription(topic_type=topic_type, agent_type=manager_type))
+            await self._setup.subscribe(runtime, topic_type, manager_type)
         self._initialized = True
+
+    def _check_agent_type_names(self, hosted: Sequence[str]) -> None:
+        """Refuse a participant or manager name that cannot be part of its agent type (``<name>_<team id>``)."""
+        checked = [("Participant", name) for name in hosted] + [("Manager", self._group_chat_manager_name)]
+        for role, name in checked:
+            if _AGENT_TYPE_PART.fullmatch(name) is None:
+                raise ValueError(
+                    f"{role} {name!r} of team {self._name!r} cannot be registered: its name is part of its agent "
+                    f"type ({name}_<team id>), which allows only letters, digits, '_', '-' and '.'. Rename it."
+                )
 
     async def _register_containers(self, runtime: AgentRuntime, names: Sequence[str]) -> None:
         """Register the containers of the participants named ``names``, with their subscriptions."""
@@ -327,15 +352,12 @@ class BaseGroupChat(Team, ABC):
         for participant, agent_type in zip(self._participants, self._participant_topic_types, strict=True):
             if participant.name not in names:
                 continue
-            await ChatAgentContainer.register(
-                runtime,
-                type=agent_type,
-                factory=self._create_participant_factory(
-                    self._group_topic_type, self._output_topic_type, participant, self._message_factory
-                ),
+            factory = self._create_participant_factory(
+                self._group_topic_type, self._output_topic_type, participant, self._message_factory
             )
-            await runtime.add_subscription(TypeSubscription(topic_type=agent_type, agent_type=agent_type))
-            await runtime.add_subscription(TypeSubscription(topic_type=self._group_topic_type, agent_type=agent_type))
+            await self._setup.register(runtime, ChatAgentContainer, agent_type, factory)
+            await self._setup.subscribe(runtime, agent_type, agent_type)
+            await self._setup.subscribe(runtime, self._group_topic_type, agent_type)
 
     def _task_messages(
         self, task: str | BaseChatMessage | Sequence[BaseChatMessage] | None

@@ -1,7 +1,8 @@
 """Console: prints a team's or an agent's stream as it happens, in AutoGen's layout, through rich.
 
 The layout is AutoGen's (a ``---------- Type (source) ----------`` header, then the message's
-:meth:`~salon_agentchat.messages.BaseMessage.to_text`), so transcripts look the same after porting.
+:meth:`~salon_agentchat.messages.BaseMessage.to_text`), so transcripts look the same after porting;
+streamed text is headed ``<source> (streaming)``, where AutoGen names the chunk event's type.
 rich adds styling on terminals and nothing otherwise: a file or pipe receives plain text.
 """
 
@@ -85,7 +86,8 @@ class _Renderer:
         if self._stream_text and event.source != self._stream_source:
             self.end_stream()
         if not self._stream_text:
-            self._header(f"{type(event).__name__} ({event.source})")
+            # What the chunks become (a text, a thought, a structured reply) is known only at the end.
+            self._header(f"{event.source} (streaming)")
             self._stream_source = event.source
         self._rich.print(Text(event.content), end="")
         self._stream_text.append(event.content)
@@ -177,9 +179,10 @@ async def Console(
 
     Each message is printed under a header naming its type and source, as AutoGen does. Streamed
     model output (:class:`~salon_agentchat.messages.ModelClientStreamingChunkEvent`) appears inline
-    as it arrives, and the message it turns into is not printed a second time. Usage of the messages
-    is summed; with ``output_stats`` it is shown per message and in a closing summary with the
-    duration. Writing happens in a worker thread, so a slow terminal does not stall the agents.
+    as it arrives, under ``---------- <source> (streaming) ----------`` (a new header whenever another
+    source starts streaming), and the message it turns into is not printed a second time. Usage of
+    the messages is summed; with ``output_stats`` it is shown per message and in a closing summary
+    with the duration. Writing happens in a worker thread, so a slow terminal does not stall the agents.
 
     Args:
         stream: From :meth:`~salon_agentchat.base.TaskRunner.run_stream` (ends with a
