@@ -7,6 +7,8 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+import redis.asyncio
+import redis.exceptions
 
 from salon import AgentId, MessageContext, RoutedAgent, TopicId, TypeSubscription, message_handler
 from salon.exceptions import UndeliverableException
@@ -83,3 +85,67 @@ async def test_a_message_over_the_limit_is_refused_at_the_sender(redis_url: str)
         await asyncio.wait_for(runtime.stop_when_idle(), 10)
     finally:
         await runtime.close()
+
+
+async def _two_workers(redis_url: str, **options: object) -> tuple[RedisAgentRuntime, RedisAgentRuntime]:
+    namespace = _namespace()
+    host = RedisAgentRuntime(redis_url, namespace=namespace, worker_id="host", **options)  # type: ignore[arg-type]
+    await Sink.register(host, "sink", Sink)
+    client = RedisAgentRuntime(redis_url, namespace=namespace, worker_id="client", **options)  # type: ignore[arg-type]
+    await host.start()
+    await client.start()
+    return host, client
+
+
+async def test_rpcs_go_on_after_redis_forgets_its_scripts(redis_url: str) -> None:
+    """Writes run a cached script by its hash; after ``SCRIPT FLUSH`` (what a restart does) they send it again."""
+    host, client = await _two_workers(redis_url)
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        assert await client.send_message(Blob("ab"), AgentId("sink", "k")) == "2"
+        for round_ in range(3):
+            await admin.script_flush()
+            # Sequential and concurrent calls: the first takes the reader's carried batch, the rest the writer's.
+            assert await client.send_message(Blob("abc"), AgentId("sink", f"r{round_}")) == "3"
+            sizes = [n % 7 for n in range(40)]
+            replies = await asyncio.wait_for(
+                asyncio.gather(*(client.send_message(Blob("x" * n), AgentId("sink", f"k{n}")) for n in sizes)), 10
+            )
+            assert replies == [str(n) for n in sizes]
+    finally:
+        await admin.aclose()
+        await client.close()
+        await host.close()
+
+
+async def test_a_reply_that_comes_too_late_is_never_taken_for_the_next_one(redis_url: str) -> None:
+    """Redis paused beyond the read timeout: the connection is dropped, and no call gets another call's reply.
+
+    A connection that gave up waiting and were used again would read the late reply as the answer to its next
+    command. Each call here checks that it got the length of its own message, or (a call whose write timed out)
+    an error that says Redis did not answer; calls after the pause all succeed.
+    """
+    host, client = await _two_workers(redis_url + "?socket_timeout=0.3", rpc_timeout=20)
+    admin = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        assert await client.send_message(Blob("ab"), AgentId("sink", "k")) == "2"
+        await admin.execute_command("CLIENT", "PAUSE", 1200, "WRITE")
+        sizes = list(range(1, 30))
+        calls = [asyncio.ensure_future(client.send_message(Blob("y" * n), AgentId("sink", f"k{n}"))) for n in sizes]
+        outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 20)
+        for n, outcome in zip(sizes, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                assert isinstance(outcome, redis.exceptions.TimeoutError), outcome
+                assert "did not answer" in str(outcome)
+            else:
+                assert outcome == str(n)
+        assert any(isinstance(outcome, BaseException) for outcome in outcomes), "the pause was not noticed"
+        await admin.execute_command("CLIENT", "UNPAUSE")
+        after = [asyncio.ensure_future(client.send_message(Blob("z" * n), AgentId("sink", f"a{n}"))) for n in sizes]
+        assert await asyncio.wait_for(asyncio.gather(*after), 20) == [str(n) for n in sizes]
+        assert await client.send_message(Blob("abcd"), AgentId("sink", "k")) == "4"
+    finally:
+        await admin.execute_command("CLIENT", "UNPAUSE")
+        await admin.aclose()
+        await client.close()
+        await host.close()

@@ -31,8 +31,8 @@ from salon.exceptions import NotAccessibleError, UndeliverableException
 
 from ._runtime_keys import GROUP, Keys, partition_of
 from ._runtime_leases import Claimed, LeaseKeeper
-from ._runtime_sending import RedisSending
-from ._runtime_support import Started, connection_pool, mask_url, merge_replies, retrieve
+from ._runtime_reading import RedisReading
+from ._runtime_support import Started, connection_pool, mask_url, retrieve
 
 __all__ = ["RedisAgentRuntime"]
 
@@ -43,29 +43,8 @@ _logger = logging.getLogger(TRACE_LOGGER_NAME)
 _CLOSE_WAIT = 30.0
 """Seconds ``close()`` waits for running handlers and pending writes before it abandons them."""
 
-_READ_BATCH = 512
-"""Entries read per stream per XREADGROUP call."""
 
-_YIELDS = 5
-"""Turns of the event loop the reader gives away after a read: the replies and messages that what it read
-causes are then sent before its next read, which would otherwise delay them (an RPC's critical path)."""
-
-
-async def _let_others_run() -> None:
-    """Give the loop up to ``_YIELDS`` turns, and stop early once nothing else is ready to run.
-
-    Every turn costs a poll of the selector; after a read that caused one reply, two or three turns are
-    enough for it to leave, so the reader does not pay for the turns nobody needs. An event loop that
-    does not expose its ready queue (uvloop) gets all ``_YIELDS`` turns.
-    """
-    ready = getattr(asyncio.get_running_loop(), "_ready", None)
-    for _ in range(_YIELDS):
-        await asyncio.sleep(0)
-        if ready is not None and not ready:
-            return
-
-
-class RedisAgentRuntime(RedisSending):
+class RedisAgentRuntime(RedisReading):
     """Hosts agents in this process as one worker of a cluster that shares a Redis server.
 
     Workers given the same ``url`` and ``namespace`` form one cluster: a message sent in any of them
@@ -122,8 +101,9 @@ class RedisAgentRuntime(RedisSending):
         worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         if any(ch.isspace() for ch in worker_id) or ":" in worker_id:
             raise ValueError(f"Invalid worker_id {worker_id!r}: use letters, digits, '-', '_' or '.'.")
+        pool, reply_timeout = connection_pool(url, max_connections)
         super().__init__(
-            Redis.from_pool(connection_pool(url, max_connections)),
+            Redis.from_pool(pool),
             keys,
             worker_id,
             partitions,
@@ -131,6 +111,7 @@ class RedisAgentRuntime(RedisSending):
             rpc_timeout,
             checkpointed_types=checkpointed_types,
             max_message_bytes=max_message_bytes,
+            reply_timeout=reply_timeout,
             intervention_handlers=intervention_handlers,
             tracer_provider=tracer_provider,
             ignore_unhandled_exceptions=ignore_unhandled_exceptions,
@@ -229,84 +210,6 @@ class RedisAgentRuntime(RedisSending):
         await self._routing.sync()
         if self._keeper is None or self._keeper.done():
             self._keeper = asyncio.get_running_loop().create_task(self._leases.run())
-
-    async def _read_forever(self) -> None:
-        # The reads hold one connection of their own instead of taking one from the pool for each read
-        # (the pool's lock, condition and timeout cost about as much as parsing a reply).
-        reader = self._redis.client()
-        try:
-            await self._read_with(reader)
-        finally:
-            await reader.aclose()
-
-    async def _read_with(self, reader: Redis) -> None:
-        # Not cancelled by stop(): a read cancelled in flight would break its connection. It ends after its
-        # current read (at most block_ms) once it is no longer the runtime's pump.
-        me = asyncio.current_task()
-        while self._pump is me:
-            streams: dict[Any, Any] = {self._inbox: ">"}
-            for stream in self._leases.streams():
-                streams[stream] = ">"
-            self._reads_started += 1
-            try:
-                reply: Any = await reader.xreadgroup(
-                    GROUP, self._worker_id, streams, count=_READ_BATCH, block=self._block_ms
-                )
-                if reply and len(reply) == 1 and len(streams) > 2 and _several_requests(reply, self._inbox):
-                    # A read woken up by one stream returns that stream only (Redis < 7.2): read the other
-                    # partitions too, so what was accepted together is dispatched in order (replies need not).
-                    # One entry needs no second read: Redis serves a blocked reader on the first stream written
-                    # after it blocked, and entries of the other streams written since have later ids.
-                    more = await reader.xreadgroup(GROUP, self._worker_id, streams, count=_READ_BATCH)
-                    reply = merge_replies(reply, more)
-            except ResponseError as e:
-                if self._pump is not me:
-                    break
-                if "NOGROUP" not in str(e):
-                    raise
-                await self._recover_lost_keys()
-                continue
-            except RedisError as e:
-                if self._pump is not me:
-                    break
-                _logger.warning("Worker %s could not read from Redis (%s); retrying.", self._worker_id, e)
-                await asyncio.sleep(0.5)
-                continue
-            requests: list[tuple[str, bytes, dict[bytes, bytes]]] = []
-            stream_name: Any
-            entries: Any
-            for stream_name, entries in reply.items() if isinstance(reply, dict) else reply:
-                stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
-                if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], list):
-                    entries = entries[0]  # RESP3 shape
-                if stream == self._inbox:
-                    self._take(stream, entries)
-                else:
-                    requests.extend((stream, entry_id, fields) for entry_id, fields in entries)
-            if not self._running:
-                break  # stopped while reading: requests read stay pending and are claimed again at start()
-            if requests:
-                self._take_requests(requests)
-            self._reads_finished = self._reads_started
-            await _let_others_run()  # what was read runs first (handlers, woken callers, the writer's batch)
-
-    async def _recover_lost_keys(self) -> None:
-        """Join again after Redis lost this namespace (restarted without persistence, or flushed)."""
-        _logger.error(
-            "Worker %s: Redis lost the streams of namespace %r (restarted without persistence, or flushed); "
-            "messages accepted before are lost. Joining again.",
-            self._worker_id,
-            self.namespace,
-        )
-        for agent_type in self._checkpointed:  # their checkpoints are gone too: start them afresh, as a new owner
-            for index in range(self._partitions):
-                self._evict(agent_type, index, self._partitions)
-        try:
-            await self._routing.restore()
-            await self._join()
-        except RedisError as e:
-            _logger.warning("Worker %s could not join again yet (%s); retrying.", self._worker_id, e)
-            await asyncio.sleep(0.5)
 
     def _read_mark(self) -> int:
         return self._reads_started
@@ -423,7 +326,7 @@ class RedisAgentRuntime(RedisSending):
         self._connected = False
         for task in waiting:
             task.cancel()
-        await self._writes_client.aclose()
+        await self._writes_connection.close()
         await self._redis.aclose()
 
     # ------------------------------------------------------------------ registration and routing
@@ -567,13 +470,3 @@ class RedisAgentRuntime(RedisSending):
                 await self._routing.add(subscription)
         for message, sender, topic_id, message_id in queued:
             await self.publish_message(message, topic_id, sender=sender, message_id=message_id)
-
-
-def _several_requests(reply: Any, inbox: str) -> bool:
-    """Whether a one-stream XREADGROUP reply holds more than one entry of a partition stream."""
-    name, entries = next(iter(reply.items())) if isinstance(reply, dict) else reply[0]
-    if (name.decode() if isinstance(name, bytes) else str(name)) == inbox:
-        return False
-    if isinstance(entries, list) and len(entries) == 1 and isinstance(entries[0], list):
-        entries = entries[0]  # RESP3 shape
-    return len(entries) > 1

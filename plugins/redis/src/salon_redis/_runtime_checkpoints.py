@@ -20,8 +20,9 @@ from redis.asyncio import Redis
 
 from salon import TRACE_LOGGER_NAME, Agent, AgentId, MessageContext
 
-from ._runtime_delivery import Received, RedisDelivery, Reply
+from ._runtime_delivery import Received, RedisDelivery
 from ._runtime_keys import Keys, partition_of
+from ._runtime_writing import Reply
 
 __all__ = ["RedisCheckpoints"]
 

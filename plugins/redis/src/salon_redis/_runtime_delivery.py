@@ -16,29 +16,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from salon import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext, SingleThreadedAgentRuntime, TopicId
+from salon import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext, TopicId
 from salon._message_dispatcher import PUBLISH, SEND, Envelope
 from salon.exceptions import MessageDroppedException
 
 from ._runtime_keys import Keys
-from ._runtime_scripts import BATCH, STALE
 from ._runtime_wire import decode_error, decode_value, encode_error, encode_value
+from ._runtime_writing import RedisWriting, Reply
 
 __all__ = ["RedisDelivery", "Received"]
 
 _logger = logging.getLogger(TRACE_LOGGER_NAME)
 
-INBOX_MAXLEN = 100_000
-"""Replies kept at most in one worker's inbox (approximate trim, in the ``BATCH`` script); a live worker keeps it
-near empty."""
-
 _ID_CACHE = 65_536
 """Recipient ids (and topic ids) kept for reuse; the caches start over when they reach this size."""
-
-_STALE_RETRIES = 5
-"""Times a batch of publishes is resolved again when the cluster's subscriptions changed meanwhile."""
 
 
 @dataclass(slots=True)
@@ -53,20 +45,7 @@ class Received:
     reply_to: str | None = None
 
 
-Write = tuple[str, Any, "asyncio.Future[Any] | None"]
-"""A queued write: ``(kind, item, future)``. Kinds: ``"send"`` (item: stream, header, payload),
-``"publish"`` (item: the publish, resolved to recipients when written), ``"cancel"`` (item: stream and
-header), ``"ack"`` (item: stream, entry id, whether it is counted in ``pending``, optional reply
-(inbox, header, payload), optional checkpoint key and state). The future learns the write's outcome.
-
-Entries have two fields: ``h``, a JSON list (the kind first: ``s`` send, ``p`` publish, ``c`` cancel;
-replies ``o`` result, ``e`` error, ``x`` cancelled), and ``d``, the serialized message or result."""
-
-Reply = tuple[str, bytes, bytes]
-"""A reply to write: the caller's inbox, the entry's header and its payload."""
-
-
-class RedisDelivery(SingleThreadedAgentRuntime):
+class RedisDelivery(RedisWriting):
     """The in-process dispatcher, fed from Redis streams instead of ``send_message``'s queue.
 
     Args:
@@ -74,29 +53,29 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         keys: The namespace's key names.
         worker_id: This worker's id.
         max_message_bytes: The largest serialized message or result this worker sends.
+        reply_timeout: Seconds Redis may take to answer (beyond a blocking read's own wait) before a
+            connection is considered dead; ``None``: no limit.
         **options: The in-process runtime's options (interventions, ``ignore_unhandled_exceptions``).
     """
 
-    def __init__(self, redis: Redis, keys: Keys, worker_id: str, max_message_bytes: int, **options: Any) -> None:
-        super().__init__(**options)
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        worker_id: str,
+        max_message_bytes: int,
+        reply_timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(redis, keys, worker_id, reply_timeout, **options)
         self._max_message_bytes = max_message_bytes
-        self._redis = redis
-        self._writes_client = redis.client()  # the writer's own connection: no pool checkout per batch
-        self._keys = keys
-        self._worker_id = worker_id
         self._inbox = keys.inbox(worker_id)
         self._calls: dict[str, asyncio.Future[Any]] = {}
         self._remote: dict[asyncio.Future[Any], Received] = {}
         self._remote_tokens: dict[str, CancellationToken] = {}
         self._targets: dict[asyncio.Future[Any], AgentId] = {}
-        self._taken: set[tuple[str, bytes]] = set()
-        self._writes: list[Write] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._writing: list[Write] = []  # the batch being written now
-        self._write_failed = False  # the last batch failed: Redis does not answer now
         self._agent_ids: dict[tuple[str, str], AgentId] = {}  # immutable, so shared by the messages to one agent
         self._topic_ids: dict[tuple[str, str], TopicId] = {}
-        self._connected = False
 
     # ------------------------------------------------------------------ entries from Redis
 
@@ -285,133 +264,6 @@ class RedisDelivery(SingleThreadedAgentRuntime):
                 error = e
         return received.reply_to, json.dumps(["e", received.request_id]).encode(), encode_error(error)
 
-    # ------------------------------------------------------------------ the writer
-
-    def _queue_ack(
-        self,
-        stream: str,
-        entry_id: bytes,
-        counted: bool,
-        reply: Reply | None,
-        checkpoint: tuple[str, bytes] | None = None,
-    ) -> None:
-        self._write(("ack", (stream, entry_id, counted, reply, checkpoint), None))
-
-    def _write(self, op: Write) -> None:
-        """Queue a write; one task writes everything queued meanwhile in one transaction, in order.
-
-        Keeping one ordered queue is what makes a handler's publishes reach Redis no later than the
-        acknowledgement of the message that handler was handling: a crash in between redelivers the
-        message instead of losing what it published.
-        """
-        self._writes.append(op)
-        if self._writer is None and self._connected:
-            loop = self._loop or asyncio.get_running_loop()
-            self._writer = loop.create_task(self._flush_writes())
-
-    async def _flush_writes(self) -> None:
-        retry_delay = 0.05
-        try:
-            while self._writes and self._connected:
-                batch, self._writes = self._writes, []
-                self._writing = batch
-                try:
-                    await self._write_batch(batch)
-                except (RedisError, ValueError) as e:
-                    self._write_failed = isinstance(e, RedisError)
-                    self._writes[:0] = self._after_failed_write(batch, e)
-                    if self._writes:  # Redis is down or restarting: try again, a little later each time
-                        await asyncio.sleep(retry_delay)
-                        retry_delay = min(retry_delay * 2, 2.0)
-                    continue
-                finally:
-                    self._writing = []
-                retry_delay = 0.05
-                self._write_failed = False
-                for kind, item, future in batch:
-                    if kind == "ack":
-                        self._taken.discard((item[0], item[1]))
-                    elif kind != "send" and future is not None and not future.done():
-                        future.set_result(None)  # a send's future is its caller's, resolved by the reply
-        finally:
-            self._writing = []
-            self._writer = None
-            self._check_progress()
-
-    def _after_failed_write(self, batch: list[Write], error: Exception) -> list[Write]:
-        """Fail what a caller waits for (it was not accepted); return what must be written anyway, to retry.
-
-        Acknowledgements, cancellations, the publishes of handlers and pipelined publishes were accepted
-        already (their call returned): they are kept and written once Redis answers again.
-        """
-        _logger.error("Worker %s could not write %d operations: %s", self._worker_id, len(batch), error, exc_info=error)
-        retry: list[Write] = []
-        for op in batch:
-            kind, _, future = op
-            if kind in ("send", "publish") and future is not None:
-                if not future.done():
-                    future.set_exception(error)
-            elif not isinstance(error, ValueError) or kind == "ack":
-                retry.append(op)
-        return retry
-
-    async def _write_batch(self, batch: list[Write]) -> None:
-        """Write the batch with one :data:`BATCH` script: one command, one round trip, all or nothing.
-
-        Publishes are resolved against this worker's copy of the routing table; the script refuses the
-        batch when the cluster's routing version moved since, and it is resolved again after a reload.
-        """
-        has_publish = any(kind == "publish" for kind, _, _ in batch)
-        for _ in range(_STALE_RETRIES):
-            keys, args = self._batch_args(batch, has_publish)
-            if await self._writes_client.eval(BATCH, len(keys), *keys, *args) != STALE:
-                return
-            await self._sync_routing()
-        raise ValueError("The cluster's subscriptions kept changing while a batch of publishes was written.")
-
-    def _batch_args(self, batch: list[Write], has_publish: bool) -> tuple[list[str | bytes], list[str | bytes]]:
-        key_index: dict[str | bytes, bytes] = {}
-        keys: list[str | bytes] = [self._keys.sequence, self._keys.pending, self._keys.version]
-
-        def index(key: str | bytes) -> bytes:
-            found = key_index.get(key)
-            if found is None:
-                keys.append(key)
-                found = key_index[key] = str(len(keys)).encode()
-            return found
-
-        ops: list[str | bytes] = []
-        adds = 0
-        for kind, item, _ in batch:
-            if kind == "ack":
-                stream, entry_id, is_counted, reply, checkpoint = item
-                if checkpoint is not None:  # the agent's state after this message, committed with its ack
-                    ops += (b"S" + index(checkpoint[0]), checkpoint[1])
-                if reply is not None:
-                    ops += (b"R" + index(reply[0]), reply[1], reply[2])
-                ops += ((b"K" if is_counted else b"k") + index(stream), entry_id)
-            elif kind == "cancel":
-                adds += 1
-                ops += (b"C" + index(item[0]), item[1])
-            else:
-                for stream, header, payload in [item] if kind == "send" else self._publish_entries(item):
-                    adds += 1
-                    ops += (b"A" + index(stream), header, payload)
-        check = self._routing_version() if has_publish else b""
-        return keys, [check, str(adds).encode(), *ops]
-
-    def _routing_version(self) -> bytes:
-        """``b"v" + version`` of the routing table publishes are resolved against (the runtime provides it)."""
-        raise NotImplementedError
-
-    async def _sync_routing(self) -> None:
-        """Bring the routing table up to date before publishes are resolved (the runtime provides it)."""
-        raise NotImplementedError
-
-    def _publish_entries(self, item: Any) -> list[tuple[str, bytes, bytes]]:
-        """The stream entries of one publish, one per recipient (the runtime provides it)."""
-        raise NotImplementedError
-
     # ------------------------------------------------------------------ stop and idleness
 
     def _forget_undispatched(self) -> None:
@@ -431,7 +283,9 @@ class RedisDelivery(SingleThreadedAgentRuntime):
         self._queue.extend(kept)
 
     def _is_idle(self) -> bool:
-        return super()._is_idle() and not self._remote and not self._writes and self._writer is None
+        return (
+            super()._is_idle() and not self._remote and not self._writes and not self._writing and self._writer is None
+        )
 
 
 def _sequence(entry: tuple[str, bytes, dict[bytes, bytes]]) -> int:

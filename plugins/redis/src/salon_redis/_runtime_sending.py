@@ -69,6 +69,7 @@ class RedisSending(RedisCheckpoints):
         self._request_ids = itertools.count(1)
         self._ready: asyncio.Future[None] | None = None
         self._helpers: set[asyncio.Task[Any]] = set()
+        self._last_turn: asyncio.Future[None] | None = None
 
     @property
     def namespace(self) -> str:
@@ -97,43 +98,36 @@ class RedisSending(RedisCheckpoints):
                 :class:`~salon.exceptions.RemoteException`.
         """
         self._raise_if_failed()
-        if not await self._routing.has_type(recipient.type):
-            raise LookupError(await self._unknown_type(recipient.type, f"send {type(message).__name__} to"))
-        token = cancellation_token or CancellationToken()
-        if token.is_cancelled():
-            raise asyncio.CancelledError()
-        message_id = message_id or self._next_message_id()
-        type_name, content_type, payload = self._check_size(encode_message(self._serialization_registry, message))
-        if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                MessageEvent(
-                    payload=message,
-                    sender=sender,
-                    receiver=recipient,
-                    kind=MessageKind.DIRECT,
-                    delivery_stage=DeliveryStage.SEND,
-                )
-            )
-        request_id = f"{self._worker_id}/{next(self._request_ids)}"
-        stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
-        header = json.dumps(
-            [
-                "s",
-                message_id,
-                recipient.type,
-                recipient.key,
-                "" if sender is None else str(sender),
-                type_name,
-                content_type,
-                request_id,
-                self._inbox,
-            ]
-        ).encode()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._calls[request_id] = future
+        turn = None
+        if recipient.type not in self._routing.types or self._last_turn is not None:
+            turn = self._take_turn()  # a lookup in Redis first: keep the call order for what follows
         try:
-            self._write(("send", (stream, header, payload), future))
+            if not await self._routing.has_type(recipient.type):
+                raise LookupError(await self._unknown_type(recipient.type, f"send {type(message).__name__} to"))
+            if turn is not None and turn[1] is not None:
+                await turn[1]
+            token = cancellation_token or CancellationToken()
+            if token.is_cancelled():
+                raise asyncio.CancelledError()
+            message_id = message_id or self._next_message_id()
+            type_name, content_type, payload = self._check_size(encode_message(self._serialization_registry, message))
+            if _event_logger.isEnabledFor(logging.INFO):
+                _event_logger.info(
+                    MessageEvent(
+                        payload=message,
+                        sender=sender,
+                        receiver=recipient,
+                        kind=MessageKind.DIRECT,
+                        delivery_stage=DeliveryStage.SEND,
+                    )
+                )
+            request_id, stream, future = self._queue_send(
+                message_id, recipient, sender, type_name, content_type, payload
+            )
+        finally:
+            if turn is not None:
+                self._end_turn(turn)
+        try:
             token.add_callback(lambda: self._cancel_call(request_id, stream, future))
             try:
                 if self._rpc_timeout is None:
@@ -151,6 +145,56 @@ class RedisSending(RedisCheckpoints):
             return result
         finally:
             self._calls.pop(request_id, None)
+
+    def _take_turn(self) -> tuple[asyncio.Future[None], asyncio.Future[None] | None]:
+        """A place in line for a send or publish that must await something before it is queued.
+
+        Messages are queued for Redis in the order ``send_message`` and ``publish_message`` were called,
+        as in-process: a send whose recipient type must first be looked up in Redis, and every call made
+        while it waits, queue only after the calls before them. Returns this call's turn and the previous one.
+        """
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        previous, self._last_turn = self._last_turn, mine
+        return mine, previous
+
+    def _end_turn(self, turn: tuple[asyncio.Future[None], asyncio.Future[None] | None]) -> None:
+        mine, previous = turn
+        if self._last_turn is mine:
+            self._last_turn = None
+        if previous is not None and not previous.done():  # left early (cancelled): keep the line's order
+            previous.add_done_callback(lambda _: _settle(mine))
+        elif not mine.done():
+            mine.set_result(None)
+
+    def _queue_send(
+        self,
+        message_id: str,
+        recipient: AgentId,
+        sender: AgentId | None,
+        type_name: str,
+        content_type: str,
+        payload: bytes,
+    ) -> tuple[str, str, asyncio.Future[Any]]:
+        """Queue one RPC's entry; return its request id, its stream and the future its reply resolves."""
+        request_id = f"{self._worker_id}/{next(self._request_ids)}"
+        stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
+        header = json.dumps(
+            [
+                "s",
+                message_id,
+                recipient.type,
+                recipient.key,
+                "" if sender is None else str(sender),
+                type_name,
+                content_type,
+                request_id,
+                self._inbox,
+            ]
+        ).encode()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._calls[request_id] = future
+        self._write(("send", (stream, header, payload), future))
+        return request_id, stream, future
 
     async def _timeout_error(self, recipient: AgentId, what: str) -> Exception:
         hosts = self._keys.hosts(recipient.type)
@@ -200,6 +244,15 @@ class RedisSending(RedisCheckpoints):
                 )
             )
         item = (message, sender, topic_id, message_id, encoded)
+        if self._last_turn is not None:  # a send before this one waits for a lookup: queue after it
+            turn = self._take_turn()
+            try:
+                if turn[1] is not None:
+                    await turn[1]
+                self._write(("publish", item, None))
+            finally:
+                self._end_turn(turn)
+            return
         if not self._connected or _HANDLING_AGENT.get(None) is not None:
             # Before start(): queued here. From a handler: written before that handler's own message is
             # acknowledged (same ordered writer), so returning at once loses nothing and never recurses.
@@ -290,3 +343,8 @@ class RedisSending(RedisCheckpoints):
         ready = self._ready
         if ready is not None and ready.done() and not ready.cancelled() and ready.exception() is not None:
             raise ready.exception()  # type: ignore[misc]
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.client import Pipeline
 
-__all__ = ["Started", "connection_pool", "execute", "mask_url", "merge_replies", "retrieve"]
+__all__ = ["Started", "connection_pool", "execute", "mask_url", "retrieve"]
 
 
-def connection_pool(url: str, max_connections: int) -> BlockingConnectionPool:
-    """A blocking pool for ``url`` whose connections time out their reads, not their writes.
+def connection_pool(url: str, max_connections: int) -> tuple[BlockingConnectionPool, float | None]:
+    """A blocking pool for ``url`` whose connections time out their reads, not their writes, and that timeout.
 
     redis-py applies ``socket_timeout`` (5 s by default) to writes with ``asyncio.wait_for``, which on
     Python 3.11 wraps every command's write in a task of its own: one more task and one more turn of the
@@ -42,7 +42,7 @@ def connection_pool(url: str, max_connections: int) -> BlockingConnectionPool:
 
         pool.connection_class = ReadTimeoutConnection
         pool.connection_kwargs["socket_timeout"] = None
-    return pool
+    return pool, read_timeout
 
 
 def mask_url(url: str) -> str:
@@ -66,15 +66,6 @@ class Started:
 
     def __await__(self) -> Generator[Any, None, None]:
         return asyncio.shield(self._ready).__await__()
-
-
-def merge_replies(first: Any, second: Any) -> list[Any]:
-    """Join two XREADGROUP replies (RESP2 lists or RESP3 dicts) into one list of ``(stream, entries)``."""
-    merged: list[Any] = []
-    for reply in (first, second):
-        if reply:
-            merged.extend(reply.items() if isinstance(reply, dict) else reply)
-    return merged
 
 
 def retrieve(future: asyncio.Future[None]) -> None:
