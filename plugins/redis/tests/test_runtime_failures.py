@@ -129,7 +129,7 @@ async def test_a_reply_that_comes_too_late_is_never_taken_for_the_next_one(redis
     admin = redis.asyncio.Redis.from_url(redis_url)
     try:
         assert await client.send_message(Blob("ab"), AgentId("sink", "k")) == "2"
-        await admin.execute_command("CLIENT", "PAUSE", 1200, "WRITE")
+        await admin.client_pause(1200, all=False)
         sizes = list(range(1, 30))
         calls = [asyncio.ensure_future(client.send_message(Blob("y" * n), AgentId("sink", f"k{n}"))) for n in sizes]
         outcomes = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 20)
@@ -140,12 +140,12 @@ async def test_a_reply_that_comes_too_late_is_never_taken_for_the_next_one(redis
             else:
                 assert outcome == str(n)
         assert any(isinstance(outcome, BaseException) for outcome in outcomes), "the pause was not noticed"
-        await admin.execute_command("CLIENT", "UNPAUSE")
+        await admin.client_unpause()
         after = [asyncio.ensure_future(client.send_message(Blob("z" * n), AgentId("sink", f"a{n}"))) for n in sizes]
         assert await asyncio.wait_for(asyncio.gather(*after), 20) == [str(n) for n in sizes]
         assert await client.send_message(Blob("abcd"), AgentId("sink", "k")) == "4"
     finally:
-        await admin.execute_command("CLIENT", "UNPAUSE")
+        await admin.client_unpause()
         await admin.aclose()
         await client.close()
         await host.close()
