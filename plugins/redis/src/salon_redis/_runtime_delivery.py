@@ -15,6 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import from_json  # a header costs a fifth of json.loads
 from redis.asyncio import Redis
 
 from salon import TRACE_LOGGER_NAME, AgentId, CancellationToken, MessageContext, TopicId
@@ -99,7 +100,7 @@ class RedisDelivery(RedisWriting):
                 self._queue_ack(stream, entry_id, True, None)
 
     def _on_request(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        header = json.loads(fields[b"h"])
+        header = from_json(fields[b"h"])
         kind = header[0]
         if kind == "c":  # cancel an RPC; it follows its request in the same stream
             token = self._remote_tokens.get(header[1])
@@ -157,7 +158,7 @@ class RedisDelivery(RedisWriting):
         raw = fields.get(b"h")
         if raw is None:
             return  # only wakes the reader up
-        kind, request_id, *described = json.loads(raw)
+        kind, request_id, *described = from_json(raw)
         future = self._calls.get(request_id)
         if future is None or future.done():
             return  # the caller gave up already

@@ -70,6 +70,7 @@ class RedisSending(RedisCheckpoints):
         self._ready: asyncio.Future[None] | None = None
         self._helpers: set[asyncio.Task[Any]] = set()
         self._last_turn: asyncio.Future[None] | None = None
+        self._targets_made: dict[tuple[str, int], tuple[str, str]] = {}  # bounded: agent types x partitions
 
     @property
     def namespace(self) -> str:
@@ -293,13 +294,37 @@ class RedisSending(RedisCheckpoints):
         head = json.dumps(["p", message_id])[:-1]
         tail = json.dumps([sender_text, type_name, content_type, topic_id.type, topic_id.source])[1:]
         entries: list[tuple[str, bytes, bytes]] = []
-        for recipient in self._router.recipients(topic_id):
-            if recipient == sender or recipient.type not in types:
+        # Type subscriptions key every recipient by the topic's source: one key, one partition for all of them.
+        key = topic_id.source
+        key_json = _json_str(key)
+        index = partition_of(key, self._partitions)
+        reached: list[str] = []
+        for agent_type in self._router.agent_types_for(topic_id.type):
+            if agent_type not in types or (sender is not None and sender.key == key and sender.type == agent_type):
                 continue
-            stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
-            header = f"{head}, {_json_str(recipient.type)}, {_json_str(recipient.key)}, {tail}"
-            entries.append((stream, header.encode(), payload))
+            stream, type_json = self._partition_target(agent_type, index)
+            entries.append((stream, f"{head}, {type_json}, {key_json}, {tail}".encode(), payload))
+            reached.append(agent_type)
+        for recipient in self._router.custom_recipients(topic_id):
+            if (
+                recipient == sender
+                or recipient.type not in types
+                or (recipient.key == key and recipient.type in reached)
+            ):
+                continue
+            stream, type_json = self._partition_target(recipient.type, partition_of(recipient.key, self._partitions))
+            entries.append((stream, f"{head}, {type_json}, {_json_str(recipient.key)}, {tail}".encode(), payload))
         return entries
+
+    def _partition_target(self, agent_type: str, index: int) -> tuple[str, str]:
+        """The stream of a partition and the agent type as JSON, made once per partition."""
+        found = self._targets_made.get((agent_type, index))
+        if found is None:
+            found = self._targets_made[(agent_type, index)] = (
+                self._keys.partition(agent_type, index),
+                _json_str(agent_type),
+            )
+        return found
 
     def _cancel_call(self, request_id: str, stream: str, future: asyncio.Future[Any]) -> None:
         for op in self._writes:
