@@ -1,10 +1,12 @@
 """One Redis connection driven directly: the reader's and the writer's, on every message's path.
 
-redis-py's client wraps each command in a pool checkout, an event dispatch, a retry policy and a
-response callback; on a sequential RPC that is a good part of the CPU a worker spends per call. The
-runtime's two hot connections skip those layers: commands are packed by redis-py's own connection, sent
-several at a time in one write, and read back raw. Everything else (leases, routing, checkpoints) keeps
-using the ordinary client.
+redis-py's client wraps each command in a pool checkout, an event dispatch, a retry policy, a response
+callback and several layers of reading (stream reader, parser, timeouts); on a sequential RPC that was
+most of the CPU a worker spent per call. The runtime's two hot connections skip those layers: redis-py
+opens the connection (URL, TLS, credentials, database, protocol), then a small protocol of this module
+takes the socket over; commands are packed by hiredis, sent several at a time in one write, and their
+replies parsed by hiredis as they arrive. Everything else (leases, routing, checkpoints) keeps using the
+ordinary client.
 
 No command here is retried by the connection: a write whose reply is lost may have happened, so the
 caller decides (the writer retries a batch only when it knows Redis refused it).
@@ -13,12 +15,14 @@ caller decides (the writer retries a batch only when it knows Redis refused it).
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
-import math
 from typing import Any
 
+import hiredis
 from redis.asyncio import ConnectionPool
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import InvalidResponse, NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = ["DirectConnection", "HashedScript"]
@@ -40,6 +44,51 @@ class HashedScript:
         return ("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
+_WATCH_S = 0.25
+"""How often a connection with replies outstanding checks that the oldest one is not overdue."""
+
+
+class _Replies(asyncio.Protocol):
+    """Parses what Redis sends and hands each reply to the read waiting for it, in order."""
+
+    def __init__(self) -> None:
+        self.parser = hiredis.Reader(protocolError=InvalidResponse, replyError=ResponseError)
+        self.ready: collections.deque[Any] = collections.deque()  # replies nobody asked for yet
+        self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+        self.lost: Exception | None = None
+        self.transport: asyncio.Transport | None = None
+        self.opener: Any = None  # redis-py's connection that opened the socket
+
+    def data_received(self, data: bytes) -> None:
+        parser = self.parser
+        parser.feed(data)
+        waiting = self.waiting
+        while True:
+            reply = parser.gets()
+            if reply is False:
+                return
+            if isinstance(reply, ResponseError) and str(reply).startswith("NOSCRIPT"):
+                reply = NoScriptError(str(reply))
+            while waiting:
+                future = waiting.popleft()
+                if not future.done():  # a read cancelled meanwhile gives its reply to nobody
+                    future.set_result(reply)
+                    break
+            else:
+                self.ready.append(reply)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.lost is None:
+            self.lost = RedisConnectionError(f"Connection to Redis lost{f': {exc}' if exc else ''}.")
+        self.fail_waiting(self.lost)
+
+    def fail_waiting(self, error: Exception) -> None:
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(error)
+
+
 class DirectConnection:
     """A connection made from the runtime's pool (with its URL, TLS and credentials) but owned by one task.
 
@@ -52,32 +101,43 @@ class DirectConnection:
     def __init__(self, pool: ConnectionPool, read_timeout: float | None) -> None:
         self._pool = pool
         self._read_timeout = read_timeout
-        self._connection: Any = None
+        self._replies: _Replies | None = None
+        self._deadlines: collections.deque[float] = collections.deque()  # of the replies awaited, in order
+        self._watch: asyncio.TimerHandle | None = None
 
-    def pack(self, *commands: tuple[Any, ...]) -> list[bytes]:
-        """The wire form of ``commands``, to send in one write (and to cache, for a repeated command)."""
-        connection = self._connection_object()
-        packed: list[bytes] = []
-        for command in commands:
-            packed += connection.pack_command(*command)
-        return packed
+    @staticmethod
+    def pack(*commands: tuple[Any, ...]) -> list[bytes]:
+        """The wire form of ``commands``, to send in one write (and to cache, for a repeated command).
 
-    async def send(self, packed: list[bytes]) -> None:
+        hiredis packs in C, five times faster than redis-py's Python packer; arguments are ``str``,
+        ``bytes`` or ``int``.
+        """
+        return [hiredis.pack_command(command) for command in commands]
+
+    async def send(self, packed: list[bytes], blocking_s: float = 0.0) -> None:
         """Write packed commands, connecting first if needed.
 
-        Raises:
-            redis.exceptions.ConnectionError: Redis cannot be reached (the connection is dropped).
-        """
-        connection = self._connection_object()
-        if not connection.is_connected:
-            await connection.connect()
-        await connection.send_packed_command(packed, check_health=False)
-
-    async def read(self, blocking_s: float = 0.0) -> Any:
-        """The next reply, raw (bytes, lists; ``None`` for a blocking read that timed out).
-
         Args:
-            blocking_s: How long the command itself may block in Redis (``XREADGROUP ... BLOCK``).
+            packed: The commands, from :meth:`pack`.
+            blocking_s: How long the last of them may block in Redis (``XREADGROUP ... BLOCK``).
+
+        Raises:
+            redis.exceptions.ConnectionError: Redis cannot be reached.
+        """
+        replies = self._replies
+        if replies is None or replies.lost is not None:
+            replies = await self._connect()
+        assert replies.transport is not None
+        replies.transport.write(b"".join(packed))
+        if self._read_timeout is not None:
+            now = asyncio.get_running_loop().time()
+            self._deadlines.extend([now + self._read_timeout] * (len(packed) - 1))
+            self._deadlines.append(now + self._read_timeout + blocking_s)
+            if self._watch is None:
+                self._watch = asyncio.get_running_loop().call_later(_WATCH_S, self._check_overdue)
+
+    async def read(self) -> Any:
+        """The next reply, raw (bytes, lists; ``None`` for a blocking read that timed out).
 
         Raises:
             redis.exceptions.ResponseError: Redis answered with an error (the connection stays usable).
@@ -85,18 +145,22 @@ class DirectConnection:
             redis.exceptions.TimeoutError: no reply in time (the connection is dropped: a late reply would
                 otherwise be taken for the next command's).
         """
-        connection = self._connection_object()
-        if self._read_timeout is None:
-            return await connection.read_response(timeout=math.inf)
-        try:
-            async with asyncio.timeout(self._read_timeout + blocking_s):
-                return await connection.read_response(timeout=math.inf)
-        except TimeoutError:
-            await connection.disconnect(nowait=True)
-            raise RedisTimeoutError(
-                f"Redis did not answer within {self._read_timeout + blocking_s:.1f}s (the URL's socket_timeout); "
-                "the connection was dropped, and a command sent on it may still be applied by Redis."
-            ) from None
+        replies = self._replies
+        if replies is None:
+            raise RedisConnectionError("Nothing was sent on this connection.")
+        if replies.ready:
+            reply = replies.ready.popleft()
+        elif replies.lost is not None:
+            raise replies.lost
+        else:
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            replies.waiting.append(future)
+            reply = await future
+        if self._deadlines:
+            self._deadlines.popleft()
+        if isinstance(reply, ResponseError):
+            raise reply
+        return reply
 
     async def run(self, command: tuple[Any, ...]) -> Any:
         """Send one command and return its reply."""
@@ -113,10 +177,51 @@ class DirectConnection:
 
     async def close(self) -> None:
         """Close the socket (safe to call more than once, or before any use)."""
-        if self._connection is not None:
-            await self._connection.disconnect(nowait=True)
+        self._drop(RedisConnectionError("The connection was closed."))
 
-    def _connection_object(self) -> Any:
-        if self._connection is None:
-            self._connection = self._pool.make_connection()  # type: ignore[no-untyped-call]
-        return self._connection
+    async def _connect(self) -> _Replies:
+        """Let redis-py open and authenticate a connection, then take its socket over."""
+        self._drop(RedisConnectionError("The connection was replaced."))
+        connection: Any = self._pool.make_connection()  # type: ignore[no-untyped-call]
+        await connection.connect()
+        transport: asyncio.Transport = connection._writer.transport  # redis-py's StreamWriter, after its handshake
+        replies = _Replies()
+        replies.opener = connection  # kept alive: redis-py closes the socket when its connection object is collected
+        buffered = bytes(connection._reader._buffer)  # nothing is expected after the handshake; kept if there is
+        transport.set_protocol(replies)
+        replies.transport = transport
+        if buffered:
+            replies.data_received(buffered)
+        self._replies = replies
+        self._deadlines.clear()
+        return replies
+
+    def _check_overdue(self) -> None:
+        self._watch = None
+        replies = self._replies
+        if not self._deadlines or replies is None or replies.lost is not None:
+            return
+        answered = len(replies.ready)  # replies in, not read yet: their deadlines are still queued first
+        if len(self._deadlines) > answered and asyncio.get_running_loop().time() > self._deadlines[answered]:
+            self._drop(
+                RedisTimeoutError(
+                    f"Redis did not answer within {self._read_timeout:.1f}s (the URL's socket_timeout); "
+                    "the connection was dropped, and a command sent on it may still be applied by Redis."
+                )
+            )
+            return
+        self._watch = asyncio.get_running_loop().call_later(_WATCH_S, self._check_overdue)
+
+    def _drop(self, error: Exception) -> None:
+        """Close the socket; reads waiting on it, and later reads, fail with ``error`` until the next send."""
+        self._deadlines.clear()
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        replies = self._replies
+        if replies is None or replies.lost is not None:
+            return
+        replies.lost = error
+        replies.fail_waiting(error)
+        if replies.transport is not None:
+            replies.transport.abort()  # a reply still coming must not be read by anyone

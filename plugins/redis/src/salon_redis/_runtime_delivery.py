@@ -216,13 +216,21 @@ class RedisDelivery(RedisWriting):
         error: BaseException | None,
         handler: Any,
     ) -> None:
-        if future is not None and not ctx.is_rpc:
-            # A publish delivered from Redis: count and report it as a publish, then let it be acknowledged.
-            super()._finish(agent, message, ctx, None, result, error, handler)
-            if not future.done():
-                future.set_result(None)
+        if future is None or future.done() or future not in self._remote:
+            super()._finish(agent, message, ctx, future, result, error, handler)
             return
-        super()._finish(agent, message, ctx, future, result, error, handler)
+        # A delivery from Redis: acknowledged (and answered) right here rather than from the future's done
+        # callback, one turn of the event loop later, on every message's path.
+        future.remove_done_callback(self._on_delivered)
+        if ctx.is_rpc:
+            super()._finish(agent, message, ctx, future, result, error, handler)
+        else:  # count and report it as a publish
+            super()._finish(agent, message, ctx, None, result, error, handler)
+            future.set_result(None)
+        if future.done():
+            self._on_delivered(future)
+        else:  # answered later, through intervention handlers
+            future.add_done_callback(self._on_delivered)
 
     def _on_delivered(self, future: asyncio.Future[Any]) -> None:
         received = self._remote.pop(future, None)

@@ -118,7 +118,7 @@ class RedisReading(RedisSending):
                 packed = connection.pack(command) + commands.blocking
             self._reads_started += 1
             try:
-                await connection.send(packed)
+                await connection.send(packed, block_s)
                 if carried:
                     outcome: Any
                     try:
@@ -127,7 +127,7 @@ class RedisReading(RedisSending):
                         outcome = e
                     self._carried_outcome(carried, outcome)
                     carried = []
-                reply = parse_read(await connection.read(block_s), commands.names)
+                reply = parse_read(await connection.read(), commands.names)
                 self._hold_writes()  # what this read causes waits for the next read to carry it
                 if len(reply) == 1 and len(streams) > 2 and reply[0][0] != self._inbox and len(reply[0][1]) > 1:
                     # A read woken up by one stream returns that stream only (Redis < 7.2): read the other
