@@ -1,4 +1,4 @@
-"""Small helpers of the Redis runtime: masking URLs, the awaitable ``start()`` result, reply merging."""
+"""Small helpers of the Redis runtime: the connection pool, masking URLs, the awaitable ``start()`` result."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.client import Pipeline
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 __all__ = ["Started", "connection_pool", "execute", "mask_url", "retrieve"]
 
@@ -22,8 +24,12 @@ def connection_pool(url: str, max_connections: int) -> tuple[BlockingConnectionP
     not block; reads keep the same timeout, so a server that stops answering is still noticed. Blocking
     reads (``block_ms``) are much shorter than it.
     """
-    # Blocking pool: a burst (a thousand new agents restoring at once) waits for a connection.
-    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=None)
+    # Blocking pool: a burst (a thousand new agents restoring at once) waits for a connection. A pooled
+    # connection Redis closed (it restarted) fails once, then is opened again: retried, since the pool serves
+    # only commands that are safe to repeat (leases, routing, checkpoint reads; the message path has its own).
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=None, retry=Retry(ExponentialBackoff(cap=0.5, base=0.02), 3)
+    )
     probe: Any = pool.make_connection()  # type: ignore[no-untyped-call]  # not connected: for its settings
     read_timeout = probe.socket_timeout  # the URL's, else redis-py's default
     if read_timeout is not None:
