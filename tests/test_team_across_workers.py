@@ -11,13 +11,15 @@ none installed: it fails).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,19 +58,27 @@ def register_agents(register):
 """
 
 
-def _config(url: str, namespace: str) -> str:
+def _config(
+    url: str,
+    namespace: str,
+    *,
+    writer: tuple[str, ...] = ("draft one", "draft two"),
+    critic: tuple[str, ...] = ("too long", "APPROVE"),
+    max_turns: int = 4,
+) -> str:
+    """The team's config: the writer's and critic's scripted replies, in order, and the turns of one run."""
     return f"""\
 plugins: {{local: [./pid_assistant.py]}}
 runtime: {{use: redis, options: {{url: '{url}', namespace: {namespace}, lease_ms: 3000}}}}
 model_clients:
-  writer_model: {{use: replay, options: {{chat_completions: ["draft one", "draft two"]}}}}
-  critic_model: {{use: replay, options: {{chat_completions: ["too long", "APPROVE"]}}}}
+  writer_model: {{use: replay, options: {{chat_completions: {list(writer)}}}}}
+  critic_model: {{use: replay, options: {{chat_completions: {list(critic)}}}}}
 agents:
   writer: {{use: pid_assistant, options: {{name: writer, model_client: writer_model}}}}
   critic: {{use: pid_assistant, options: {{name: critic, model_client: critic_model}}}}
 team:
   use: round_robin
-  options: {{participants: [writer, critic], max_turns: 4, name: review}}
+  options: {{participants: [writer, critic], max_turns: {max_turns}, name: review}}
 """
 
 
@@ -199,3 +209,89 @@ def test_salon_run_runs_the_team_with_its_participants_in_workers(redis_url: str
         assert text in done.stdout, done.stdout
     assert done.stdout.index(f"draft one @{writer}") < done.stdout.index(f"APPROVE @{critic}")
     assert "Maximum number of turns 4 reached." in done.stdout
+
+
+def _contexts(team_state: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Each participant's model context (the contents its model reads) in a saved team state."""
+    return {
+        name: [
+            message["content"] for message in team_state["agent_states"][name]["agent_state"]["llm_context"]["messages"]
+        ]
+        for name in ("writer", "critic")
+    }
+
+
+async def _run_in_cluster(config: Path, run: Callable[[Any], Awaitable[Any]]) -> tuple[Any, int, int]:
+    """Start the writer's and critic's workers, call ``run(team)`` in this process (the manager), stop them all.
+
+    Returns what ``run`` returned and the two workers' process ids.
+    """
+    writer_worker, critic_worker = await asyncio.gather(
+        asyncio.to_thread(_start_worker, config, "writer"), asyncio.to_thread(_start_worker, config, "critic")
+    )
+    container = Container.from_file(config)
+    runtime = container.runtime()
+    team = container.component("team")
+    team.distribute(runtime)
+    try:
+        async with asyncio.timeout(60):
+            await runtime.start()
+            outcome = await run(team)
+    finally:
+        await runtime.close()
+        stopped = [_stop_worker(proc) for proc in (writer_worker, critic_worker)]
+    assert [status for status, _ in stopped] == [0, 0], stopped
+    return outcome, writer_worker.pid, critic_worker.pid
+
+
+async def test_a_team_saved_across_workers_continues_in_a_fresh_cluster(redis_url: str, tmp_path: Path) -> None:
+    (tmp_path / "pid_assistant.py").write_text(PID_ASSISTANT)
+    first_config = tmp_path / "first.yaml"
+    first_config.write_text(
+        _config(redis_url, f"team-{uuid.uuid4().hex[:8]}", writer=("draft one",), critic=("too long",), max_turns=2)
+    )
+
+    async def run_and_save(team: Any) -> tuple[Any, Mapping[str, Any]]:
+        result = await team.run(task="Write a slogan.")
+        return result, await team.save_state()  # participants' states come from their workers
+
+    (first_result, saved), writer1, critic1 = await _run_in_cluster(first_config, run_and_save)
+    assert [m.content for m in first_result.messages if isinstance(m, TextMessage)] == [
+        "Write a slogan.",
+        f"draft one @{writer1}",
+        f"too long @{critic1}",
+    ]
+    # The workers' model contexts, as their agents saved them; the critic's reply waits in the writer's buffer.
+    assert _contexts(saved) == {
+        "writer": ["Write a slogan.", "draft one"],
+        "critic": ["Write a slogan.", f"draft one @{writer1}", "too long"],
+    }
+    assert [m["content"] for m in saved["agent_states"]["writer"]["message_buffer"]] == [f"too long @{critic1}"]
+    saved = json.loads(json.dumps(saved))  # as if kept in a file between the two clusters
+
+    # A fresh cluster (another namespace, new worker processes, new models with the next replies).
+    second_config = tmp_path / "second.yaml"
+    second_config.write_text(
+        _config(redis_url, f"team-{uuid.uuid4().hex[:8]}", writer=("draft two",), critic=("APPROVE",), max_turns=2)
+    )
+
+    async def load_and_continue(team: Any) -> tuple[Mapping[str, Any], Any, Mapping[str, Any]]:
+        await team.load_state(saved)  # participants' states go to their workers
+        loaded = await team.save_state()
+        result = await team.run()  # no task: continue where the saved run stopped
+        return loaded, result, await team.save_state()
+
+    (loaded, second_result, final), writer2, critic2 = await _run_in_cluster(second_config, load_and_continue)
+    assert loaded["agent_states"] == saved["agent_states"], "every participant and the manager got its state"
+    # The writer speaks next (the manager's saved turn), having read the whole conversation before.
+    assert [(m.source, m.content) for m in second_result.messages if isinstance(m, TextMessage)] == [
+        ("writer", f"draft two @{writer2}"),
+        ("critic", f"APPROVE @{critic2}"),
+    ]
+    assert _contexts(final) == {
+        "writer": ["Write a slogan.", "draft one", f"too long @{critic1}", "draft two"],
+        "critic": ["Write a slogan.", f"draft one @{writer1}", "too long", f"draft two @{writer2}", "APPROVE"],
+    }
+    manager_thread = [m["content"] for m in final["agent_states"]["RoundRobinGroupChatManager"]["message_thread"]]
+    assert manager_thread[-2:] == [f"draft two @{writer2}", f"APPROVE @{critic2}"]
+    assert manager_thread[:3] == ["Write a slogan.", f"draft one @{writer1}", f"too long @{critic1}"]

@@ -149,3 +149,27 @@ async def test_a_reply_that_comes_too_late_is_never_taken_for_the_next_one(redis
         await admin.aclose()
         await client.close()
         await host.close()
+
+
+class Impatient(RoutedAgent):
+    """Raises its own TimeoutError."""
+
+    def __init__(self) -> None:
+        super().__init__("impatient")
+
+    @message_handler
+    async def on_blob(self, message: Blob, ctx: MessageContext) -> str:
+        """Always times out, on its own."""
+        raise TimeoutError(f"gave up on {message.data}")
+
+
+async def test_a_handlers_own_timeout_error_is_not_reported_as_the_rpc_timeout(redis_url: str) -> None:
+    runtime = RedisAgentRuntime(redis_url, namespace=_namespace(), rpc_timeout=30)
+    await Impatient.register(runtime, "impatient", Impatient)
+    await runtime.start()
+    try:
+        with pytest.raises(TimeoutError, match="gave up on soon") as raised:
+            await runtime.send_message(Blob("soon"), AgentId("impatient", "k"))
+        assert "rpc_timeout" not in str(raised.value)
+    finally:
+        await runtime.close()

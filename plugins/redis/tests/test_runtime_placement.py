@@ -28,8 +28,6 @@ async def test_a_worker_does_not_make_a_second_instance_of_an_agent_another_work
         assert agent.id == AgentId("probe", "k")
         with pytest.raises(NotAccessibleError, match=r"probe/k is active on worker 'owner'.*send_message"):
             await other.try_get_underlying_agent_instance(AgentId("probe", "k"))
-        with pytest.raises(NotAccessibleError):
-            await other.agent_save_state(AgentId("probe", "k"))
         assert rec.created == [AgentId("probe", "k")]
     finally:
         await other.close()

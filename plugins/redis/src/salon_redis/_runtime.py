@@ -29,9 +29,9 @@ from salon._runtime_state import RuntimeStateCodec
 from salon._runtime_stats import RuntimeStats
 from salon.exceptions import NotAccessibleError, UndeliverableException
 
+from ._runtime_control import RedisControl
 from ._runtime_keys import GROUP, Keys, partition_of
 from ._runtime_leases import Claimed, LeaseKeeper
-from ._runtime_reading import RedisReading
 from ._runtime_support import Started, connection_pool, mask_url, retrieve
 
 __all__ = ["RedisAgentRuntime"]
@@ -44,7 +44,7 @@ _CLOSE_WAIT = 30.0
 """Seconds ``close()`` waits for running handlers and pending writes before it abandons them."""
 
 
-class RedisAgentRuntime(RedisReading):
+class RedisAgentRuntime(RedisControl):
     """Hosts agents in this process as one worker of a cluster that shares a Redis server.
 
     Workers given the same ``url`` and ``namespace`` form one cluster: a message sent in any of them
@@ -380,6 +380,9 @@ class RedisAgentRuntime(RedisReading):
     async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
         """Return the local agent object for ``id``, creating it here if this worker may host it.
 
+        An object cannot cross processes: for an agent active on another worker, send it messages, or read
+        and restore its state with :meth:`agent_save_state` / :meth:`agent_load_state` (which reach it there).
+
         Raises:
             LookupError: the agent type is unknown.
             NotAccessibleError: another worker owns the agent's partition; the agent lives there.
@@ -388,32 +391,57 @@ class RedisAgentRuntime(RedisReading):
         await self._check_local(id)
         return await super().try_get_underlying_agent_instance(id, type)
 
+    # agent_metadata, agent_save_state and agent_load_state: this worker's own instance when it owns the
+    # agent's partition, else a control request through the partition's stream (see _runtime_control).
+    # Each may raise LookupError (type unknown in the cluster), TimeoutError / UndeliverableException
+    # (rpc_timeout), ValueError (a state that is not JSON data, across workers) and what the agent raised.
+
     async def agent_metadata(self, agent: AgentId) -> AgentMetadata:
-        """The metadata of an agent this worker hosts (see :meth:`try_get_underlying_agent_instance`)."""
-        await self._check_local(agent)
-        return await super().agent_metadata(agent)
+        """The metadata of ``agent``, on whichever worker it is active (created there if needed)."""
+        if await self._served_here(agent):
+            return await super().agent_metadata(agent)
+        metadata: AgentMetadata = await self._ask_owner(agent, "metadata")
+        return metadata
 
     async def agent_save_state(self, agent: AgentId) -> Mapping[str, Any]:
-        """The state of an agent this worker hosts (see :meth:`try_get_underlying_agent_instance`)."""
-        await self._check_local(agent)
-        return await super().agent_save_state(agent)
+        """The state of ``agent`` on whichever worker it is active, after the messages accepted for it before.
+
+        Raises:
+            LookupError: no worker registered the agent's type.
+            ValueError: the agent is on another worker and its ``save_state()`` returned data that is not JSON.
+            TimeoutError: no answer within ``rpc_timeout`` (``UndeliverableException``: no live worker hosts it).
+            Exception: what the agent's ``save_state()`` or factory raised, with its type where importable here.
+        """
+        if await self._served_here(agent):
+            return await super().agent_save_state(agent)
+        state: Mapping[str, Any] = await self._ask_owner(agent, "save")
+        return state
 
     async def agent_load_state(self, agent: AgentId, state: Mapping[str, Any]) -> None:
-        """Restore the state of an agent this worker hosts (see :meth:`try_get_underlying_agent_instance`)."""
-        await self._check_local(agent)
-        await super().agent_load_state(agent, state)
+        """Restore ``agent``'s state on whichever worker it is active (a checkpointed agent's checkpoint too).
+
+        Raises:
+            LookupError: no worker registered the agent's type.
+            ValueError: the agent is on another worker and ``state`` is not JSON data, or is too large.
+            TimeoutError: no answer within ``rpc_timeout`` (``UndeliverableException``: no live worker hosts it).
+            Exception: what the agent's ``load_state()`` or factory raised.
+        """
+        if await self._served_here(agent):
+            await super().agent_load_state(agent, state)
+            return
+        await self._ask_owner(agent, "load", state)
 
     async def _check_local(self, agent_id: AgentId) -> None:
         """Refuse to make a second instance of an agent that is active on another worker."""
         index = partition_of(agent_id.key, self._partitions)
         if agent_id.type not in self._instances or self._leases.owns(agent_id.type, index):
             return
-        value: bytes | None = await self._redis.get(self._keys.lease(agent_id.type, index))  # type: ignore[assignment]
-        owner = None if value is None else value.decode()
+        owner = await self._lease_owner(agent_id)
         if owner is not None and owner != self._worker_id:
             raise NotAccessibleError(
-                f"Agent {agent_id} is active on worker {owner!r}, not on this one ({self._worker_id!r}); "
-                "reach it with send_message, or call this on that worker."
+                f"Agent {agent_id} is active on worker {owner!r}, not on this one ({self._worker_id!r}), and an "
+                "agent object cannot cross processes. Reach it with send_message, or read and restore its state "
+                "with agent_save_state / agent_load_state, which work from any worker."
             )
 
     async def add_subscription(self, subscription: Subscription) -> None:

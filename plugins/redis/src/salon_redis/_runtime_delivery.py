@@ -110,6 +110,9 @@ class RedisDelivery(RedisWriting):
             return
         if (stream, entry_id) in self._taken:
             return  # claimed again while this worker still handles it
+        if kind == "r":  # a control request (an agent's state or metadata): see _runtime_control
+            self._on_control_request(stream, entry_id, header, fields)
+            return
         _, message_id, agent_type, agent_key, sender_text, type_name, content_type, extra1, extra2 = header
         recipient = self._agent_id(agent_type, agent_key)
         sender = AgentId.from_str(sender_text) if sender_text else None
@@ -143,6 +146,10 @@ class RedisDelivery(RedisWriting):
             if topic_id is None:
                 topic_id = self._topic_ids[(extra1, extra2)] = TopicId(extra1, extra2)
             self._enqueue((PUBLISH, message, sender, topic_id, future, token, message_id))
+
+    def _on_control_request(self, stream: str, entry_id: bytes, header: list[Any], fields: dict[bytes, bytes]) -> None:
+        """Dispatch a control request (kind ``r``); :class:`~salon_redis._runtime_control.RedisControl` does."""
+        raise NotImplementedError
 
     def _agent_id(self, agent_type: str, agent_key: str) -> AgentId:
         """The recipient's id, made (and validated) once per agent rather than once per message."""

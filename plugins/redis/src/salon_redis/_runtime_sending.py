@@ -139,6 +139,8 @@ class RedisSending(RedisCheckpoints):
                 token.cancel()  # the caller gave up: tell the handler
                 raise
             except TimeoutError:
+                if future.done():
+                    raise  # the handler's own TimeoutError, not rpc_timeout
                 token.cancel()
                 raise await self._timeout_error(recipient, type(message).__name__) from None
             if token.is_cancelled():
