@@ -68,32 +68,29 @@ class DeliveryConformance(RuntimeHarness):
     # -- agent creation -------------------------------------------------------------------------------
 
     async def test_factory_creates_each_key_once_on_first_message(self, runtime: ConformanceRuntime) -> None:
-        """AutoGen creates agents lazily: one factory call per (type, key), on first delivery."""
+        """AutoGen creates agents lazily: one factory call per (type, key), on first delivery.
+
+        ``ProbeAgent`` records ``AgentInstantiationContext.current_agent_id()`` in ``created`` when a
+        factory builds it, so ``created`` lists the factory calls.
+        """
         rec = Recorder()
-        calls: list[AgentId] = []
-
-        def factory() -> ProbeAgent:
-            calls.append(AgentInstantiationContext.current_agent_id())
-            return ProbeAgent(rec)
-
-        await ProbeAgent.register(runtime, "probe", factory)
-        assert calls == [], "the factory ran at registration; instances must be created lazily"
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
+        await self.collect(runtime, rec)
+        assert rec.created == [], "the factory ran at registration; instances must be created lazily"
         runtime.start()
         for key in ("a", "a", "b", "a"):
             assert await self.within(runtime.send_message(Ping(key), AgentId("probe", key))) == Pong(key)
-        assert calls == [AgentId("probe", "a"), AgentId("probe", "b")]
+        await self.collect(runtime, rec)
+        assert rec.created == [AgentId("probe", "a"), AgentId("probe", "b")]
         assert rec.agents("ping") == [AgentId("probe", k) for k in ("a", "a", "b", "a")]
 
     async def test_async_factory(self, runtime: ConformanceRuntime) -> None:
         """A factory may be a coroutine function; the runtime awaits it (AutoGen accepts both)."""
         rec = Recorder()
-
-        async def factory() -> ProbeAgent:
-            return ProbeAgent(rec)
-
-        await ProbeAgent.register(runtime, "probe", factory)
+        await self.host_agent(runtime, "probe", ProbeAgent, rec, async_factory=True)
         runtime.start()
         assert await self.within(runtime.send_message(Ping("x"), AgentId("probe", "k"))) == Pong("x")
+        await self.collect(runtime, rec)
         assert rec.created == [AgentId("probe", "k")]
 
     async def test_factory_runs_inside_instantiation_context(self, runtime: ConformanceRuntime) -> None:
@@ -132,13 +129,14 @@ class DeliveryConformance(RuntimeHarness):
     async def test_register_instance_helper_adds_subscriptions(self, runtime: ConformanceRuntime) -> None:
         """``agent.register_instance`` subscribes the agent to the topic type named by its key (AutoGen)."""
         rec = Recorder()
-        agent = ProbeAgent(rec)
-        await self.within(agent.register_instance(runtime, AgentId("inst", "room")))
+        await self.within(self.host_agent_instance(runtime, AgentId("inst", "room"), ProbeAgent, rec))
         runtime.start()
         await runtime.publish_message(Note("to-key"), TopicId("room", "room"))
         await runtime.publish_message(Note("direct"), TopicId("inst:anything", "room"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["to-key", "direct"]
+        assert rec.agents("note") == [AgentId("inst", "room")] * 2
 
     # -- direct messages ------------------------------------------------------------------------------
 
@@ -386,7 +384,7 @@ class DeliveryConformance(RuntimeHarness):
         once it is answered the publish before it has been routed.
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
 
         async def barrier() -> None:
@@ -398,10 +396,13 @@ class DeliveryConformance(RuntimeHarness):
         await runtime.add_subscription(subscription)
         await runtime.publish_message(Note("during"), TopicId("live", "k"))
         await barrier()
-        await self.until(lambda: rec.texts("note") == ["during"], "the subscribed publish is delivered")
+        await self.until_recorded(
+            runtime, rec, lambda: rec.texts("note") == ["during"], "the subscribed publish is delivered"
+        )
         await runtime.remove_subscription(subscription.id)
         await runtime.publish_message(Note("after"), TopicId("live", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["during"]
 
     async def test_remove_unknown_subscription_raises(self, runtime: ConformanceRuntime) -> None:
@@ -427,12 +428,15 @@ class DeliveryConformance(RuntimeHarness):
         await runtime.add_subscription(TypeSubscription("topic2", "probe"))
 
     async def test_duplicate_registration_raises_value_error(self, runtime: ConformanceRuntime) -> None:
-        """Registering an agent type twice raises ValueError naming the type; the first stays usable."""
+        """Registering an agent type twice raises ValueError naming the type; the first stays usable.
+
+        Twice on one runtime, that is: on a distributed runtime several workers host one type by design.
+        """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "twice", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "twice", ProbeAgent, rec)
         with pytest.raises(ValueError, match="twice"):
-            await runtime.register_factory("twice", lambda: ProbeAgent(rec))
+            await self.host_agent(runtime, "twice", ProbeAgent, rec, factory_only=True)
         with pytest.raises(ValueError, match="twice"):
-            await ProbeAgent.register(runtime, "twice", lambda: ProbeAgent(rec))
+            await self.host_agent(runtime, "twice", ProbeAgent, rec)
         runtime.start()
         assert await self.within(runtime.send_message(Ping("ok"), AgentId("twice", "k"))) == Pong("ok")

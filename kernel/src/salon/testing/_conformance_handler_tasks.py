@@ -113,8 +113,8 @@ class HandlerTaskConformance(RuntimeHarness):
     """A handler's task: cancellation, timeouts, task groups, shared futures and context variables."""
 
     async def _probes(self, runtime: ConformanceRuntime, rec: Recorder) -> None:
-        await TaskProbe.register(runtime, "task", lambda: TaskProbe(rec))
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "task", TaskProbe, rec)
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
 
     async def _ask(self, runtime: ConformanceRuntime, mode: str, key: str = "k", arg: str = "") -> object:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +13,13 @@ from salon import (
     AgentId,
     AgentProxy,
     BaseAgent,
-    ClosureAgent,
     ClosureContext,
     DefaultSubscription,
     DefaultTopicId,
     MessageContext,
     MessageHandlerContext,
     RoutedAgent,
+    Subscription,
     TopicId,
     TypeSubscription,
     event,
@@ -181,6 +181,46 @@ class Wrapped(ProbeAgent):
         return await super().on_message_impl(message, ctx)
 
 
+class DescribedProbe(ProbeAgent):
+    """A :class:`ProbeAgent` with the description ``"proxied probe"`` (for the metadata tests)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder, "proxied probe")
+
+
+class ContextProbe(RoutedAgent):
+    """Records ``MessageHandlerContext.agent_id()`` (kind ``context``) before and after an await."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__("context probe")
+        self.recorder = recorder
+
+    @message_handler
+    async def on_note(self, message: Note, ctx: MessageContext) -> None:
+        """Record the handling agent twice, with a suspension in between."""
+        self.recorder.add(Record("context", self.id, str(MessageHandlerContext.agent_id())))
+        await asyncio.sleep(0.001)
+        self.recorder.add(Record("context", self.id, str(MessageHandlerContext.agent_id())))
+
+
+def echo_closure(recorder: Recorder) -> Callable[[ClosureContext, Note, MessageContext], Awaitable[str]]:
+    """A closure that records what it got (``closure``), asks ``probe/<key>`` (``answer``) and publishes an echo."""
+
+    async def closure(agent: ClosureContext, message: Note, ctx: MessageContext) -> str:
+        recorder.add(Record("closure", agent.id, message.text, is_rpc=ctx.is_rpc))
+        answer = await agent.send_message(Ping(message.text), AgentId("probe", agent.id.key))
+        recorder.add(Record("answer", agent.id, repr(answer)))
+        await agent.publish_message(Note("echo:" + message.text), TopicId("echoes", agent.id.key))
+        return "closure:" + message.text
+
+    return closure
+
+
+def default_subscriptions() -> list[Subscription]:
+    """A closure agent's subscriptions: the default topic."""
+    return [DefaultSubscription()]
+
+
 class HandlerConformance(RuntimeHarness):
     """Handler selection and the agent kinds that are not plain routed agents."""
 
@@ -293,37 +333,31 @@ class HandlerConformance(RuntimeHarness):
         its subscriptions are bound to the registered type, and its return value answers an RPC.
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("echoes", "probe"))
-        seen: list[tuple[AgentId, str, bool]] = []
-        answers: list[Any] = []
-
-        async def closure(agent: ClosureContext, message: Note, ctx: MessageContext) -> str:
-            seen.append((agent.id, message.text, ctx.is_rpc))
-            answers.append(await agent.send_message(Ping(message.text), AgentId("probe", agent.id.key)))
-            await agent.publish_message(Note("echo:" + message.text), TopicId("echoes", agent.id.key))
-            return "closure:" + message.text
-
-        await ClosureAgent.register_closure(runtime, "closure", closure, subscriptions=lambda: [DefaultSubscription()])
+        await self.host_closure(runtime, "closure", echo_closure, rec, subscriptions=default_subscriptions)
         runtime.start()
         await runtime.publish_message(Note("pub"), DefaultTopicId(source="c1"))
         assert await self.within(runtime.send_message(Note("rpc"), AgentId("closure", "c2"))) == "closure:rpc"
         await self.idle(runtime)
+        await self.collect(runtime, rec)
+        seen = [(r.agent, r.text, r.is_rpc) for r in rec.kinds("closure")]
         assert sorted(seen, key=str) == sorted(
             [(AgentId("closure", "c1"), "pub", False), (AgentId("closure", "c2"), "rpc", True)], key=str
         )
-        assert sorted(answers, key=str) == [Pong("pub"), Pong("rpc")]
+        assert sorted(rec.texts("answer")) == [repr(Pong("pub")), repr(Pong("rpc"))]
         assert sorted(rec.texts("note")) == ["echo:pub", "echo:rpc"]
         assert {r.sender for r in rec.kinds("note")} == {AgentId("closure", "c1"), AgentId("closure", "c2")}
 
     async def test_agent_proxy(self, runtime: ConformanceRuntime) -> None:
         """``AgentProxy`` forwards send, metadata and state calls to the runtime for its id."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec, "proxied probe"))
+        await self.host_agent(runtime, "probe", DescribedProbe, rec)
         runtime.start()
         proxy = AgentProxy(AgentId("probe", "p"), runtime)
         assert proxy.id == AgentId("probe", "p")
         assert await self.within(proxy.send_message(Ping("hi"), sender=AgentId("caller", "c"))) == Pong("hi")
+        await self.collect(runtime, rec)
         assert rec.kinds("ping")[0].sender == AgentId("caller", "c")
         metadata = await self.within(proxy.metadata)
         assert metadata == {"type": "probe", "key": "p", "description": "proxied probe"}
@@ -333,14 +367,8 @@ class HandlerConformance(RuntimeHarness):
 
     async def test_handler_context_names_the_handling_agent(self, runtime: ConformanceRuntime) -> None:
         """``MessageHandlerContext.agent_id()`` is the handling agent, also across an await in the handler."""
-        seen: list[AgentId] = []
-
-        async def closure(agent: ClosureContext, message: Note, ctx: MessageContext) -> None:
-            seen.append(MessageHandlerContext.agent_id())
-            await asyncio.sleep(0.001)
-            seen.append(MessageHandlerContext.agent_id())
-
-        await ClosureAgent.register_closure(runtime, "ctx", closure)
+        rec = Recorder()
+        await self.host_agent(runtime, "ctx", ContextProbe, rec)
         runtime.start()
         await self.within(
             asyncio.gather(
@@ -348,5 +376,7 @@ class HandlerConformance(RuntimeHarness):
                 runtime.send_message(Note("b"), AgentId("ctx", "b")),
             )
         )
-        assert sorted(map(str, seen)) == ["ctx/a", "ctx/a", "ctx/b", "ctx/b"]
+        await self.collect(runtime, rec)
+        assert sorted(r.text for r in rec.kinds("context")) == ["ctx/a", "ctx/a", "ctx/b", "ctx/b"]
+        assert all(r.text == str(r.agent) for r in rec.kinds("context"))
         assert not MessageHandlerContext.is_in_handler()

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from salon import (
 from salon.exceptions import MessageDroppedException
 from salon.logging import DeliveryStage, MessageDroppedEvent, MessageEvent, MessageHandlerExceptionEvent, MessageKind
 
-from ._runtime_agents import Boom, ConformanceError, Note, Ping, Pong, ProbeAgent, Recorder, Wait
+from ._runtime_agents import Boom, ConformanceError, Note, Ping, Pong, ProbeAgent, Record, Recorder, Wait
 from ._runtime_harness import RuntimeFactory, RuntimeHarness
 
 __all__ = ["InterventionConformance"]
@@ -32,24 +30,37 @@ __all__ = ["InterventionConformance"]
 
 @dataclass
 class Rewrite(DefaultInterventionHandler):
-    """Appends ``suffix`` to the text of every message and response it sees, and records what it saw."""
+    """Appends ``suffix`` to the text of every message and response it sees, and records what it saw.
+
+    Each call adds a record to ``recorder`` whose agent is ``rewrite/<suffix>`` and whose kind is the
+    stage (``send``, ``publish``, ``response``): for a send or publish ``sender``, ``topic`` and
+    ``is_rpc`` come from the message context and ``text`` names the recipient; for a response
+    ``sender`` is the responding agent and ``text`` names the recipient. Reporting to a recorder (not to
+    a list of its own) keeps it usable where messages are handled in another process.
+    """
 
     suffix: str
-    seen: list[tuple[str, Any, Any]] = field(default_factory=list)
+    recorder: Recorder
+
+    def _seen(self, stage: str, sender: AgentId | None, recipient: AgentId | None, **context: Any) -> None:
+        who = AgentId("rewrite", self.suffix)
+        self.recorder.add(Record(stage, who, "" if recipient is None else str(recipient), sender=sender, **context))
 
     async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
         """Rewrite a direct message."""
-        self.seen.append(("send", message_context, recipient))
+        ctx = message_context
+        self._seen("send", ctx.sender, recipient, topic=ctx.topic_id, is_rpc=ctx.is_rpc)
         return type(message)(message.text + self.suffix)
 
     async def on_publish(self, message: Any, *, message_context: MessageContext) -> Any:
         """Rewrite a published message."""
-        self.seen.append(("publish", message_context, None))
+        ctx = message_context
+        self._seen("publish", ctx.sender, None, topic=ctx.topic_id, is_rpc=ctx.is_rpc)
         return type(message)(message.text + self.suffix)
 
     async def on_response(self, message: Any, *, sender: AgentId, recipient: AgentId | None) -> Any:
         """Rewrite a response."""
-        self.seen.append(("response", sender, recipient))
+        self._seen("response", sender, recipient)
         return type(message)(message.text + self.suffix)
 
 
@@ -72,28 +83,13 @@ class Dropper(DefaultInterventionHandler):
         return DropMessage if "response" in self.stages and "drop" in getattr(message, "text", "") else message
 
 
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
+@dataclass
+class FailingIntervention(DefaultInterventionHandler):
+    """Raises :class:`ConformanceError` from ``on_send``."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def capture_events() -> Iterator[_Capture]:
-    """Enable :data:`EVENT_LOGGER_NAME` at INFO and collect its records."""
-    logger = logging.getLogger(EVENT_LOGGER_NAME)
-    handler = _Capture()
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+    async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
+        """Fail."""
+        raise ConformanceError("intervention failed")
 
 
 class InterventionConformance(RuntimeHarness):
@@ -107,31 +103,34 @@ class InterventionConformance(RuntimeHarness):
         Each handler sees the previous one's result; ``on_send``/``on_publish``/``on_response`` get the
         context, recipient and sender AutoGen passes them.
         """
-        first, second = Rewrite("-1"), Rewrite("-2")
-        runtime = await runtime_factory(intervention_handlers=[first, second])
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        runtime = await runtime_factory(intervention_handlers=[Rewrite("-1", rec), Rewrite("-2", rec)])
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         runtime.start()
         caller = AgentId("caller", "c")
         response = await self.within(runtime.send_message(Ping("x"), AgentId("probe", "k"), sender=caller))
+        await self.collect(runtime, rec)
         assert rec.texts("ping") == ["x-1-2"]
         assert response == Pong("x-1-2-1-2")
         await runtime.publish_message(Note("n"), TopicId("t", "k"), sender=caller)
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["n-1-2"]
 
-        stages = [stage for stage, _, _ in first.seen]
-        assert stages == ["send", "response", "publish"]
-        _, send_ctx, recipient = first.seen[0]
-        assert send_ctx.sender == caller and send_ctx.is_rpc is True and send_ctx.topic_id is None
-        assert recipient == AgentId("probe", "k")
-        _, response_sender, response_recipient = first.seen[1]
-        assert response_sender == AgentId("probe", "k")
-        assert response_recipient == caller
-        _, publish_ctx, _ = first.seen[2]
-        assert publish_ctx.sender == caller and publish_ctx.is_rpc is False
-        assert publish_ctx.topic_id == TopicId("t", "k")
+        seen_by = {suffix: [r for r in rec.records if r.agent == AgentId("rewrite", suffix)] for suffix in ("-1", "-2")}
+        assert [r.kind for r in seen_by["-1"]] == ["send", "response", "publish"]
+        assert [r.kind for r in seen_by["-2"]] == ["send", "response", "publish"]
+        send, response_seen, publish = seen_by["-1"]
+        assert send.sender == caller and send.is_rpc is True and send.topic is None
+        assert send.text == "probe/k", "on_send's recipient"
+        assert response_seen.sender == AgentId("probe", "k")
+        assert response_seen.text == "caller/c", "on_response's recipient"
+        assert publish.sender == caller and publish.is_rpc is False
+        assert publish.topic == TopicId("t", "k")
+        # each handler saw the previous one's result, in order: -1 then -2 at every stage
+        intervened = [(r.kind, r.agent.key) for r in rec.records if r.agent.type == "rewrite"]
+        assert intervened == [(stage, suffix) for stage in ("send", "response", "publish") for suffix in ("-1", "-2")]
 
     async def test_dropped_send_raises_message_dropped_at_the_caller(self, runtime_factory: RuntimeFactory) -> None:
         """A dropped send fails the caller with MessageDroppedException.
@@ -141,12 +140,13 @@ class InterventionConformance(RuntimeHarness):
         """
         runtime = await runtime_factory(intervention_handlers=[Dropper(("send",))])
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         with pytest.raises(MessageDroppedException):
             await self.within(runtime.send_message(Ping("drop me"), AgentId("probe", "k")))
         assert await self.within(runtime.send_message(Ping("keep"), AgentId("probe", "k"))) == Pong("keep")
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("ping") == ["keep"]
 
     async def test_dropped_publish_reaches_nobody_and_the_runtime_goes_idle(
@@ -159,12 +159,13 @@ class InterventionConformance(RuntimeHarness):
         """
         runtime = await runtime_factory(intervention_handlers=[Dropper(("publish",))])
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         runtime.start()
         for text in ("a", "drop 1", "b", "drop 2"):
             await runtime.publish_message(Note(text), TopicId("t", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["a", "b"]
         runtime.start()
         await runtime.publish_message(Note("drop 3"), TopicId("t", "k"))
@@ -174,10 +175,11 @@ class InterventionConformance(RuntimeHarness):
         """``DropMessage`` from ``on_response``: the handler ran, the caller gets ``MessageDroppedException``."""
         runtime = await runtime_factory(intervention_handlers=[Dropper(("response",))])
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         with pytest.raises(MessageDroppedException):
             await self.within(runtime.send_message(Ping("drop the answer"), AgentId("probe", "k")))
+        await self.collect(runtime, rec)
         assert rec.texts("ping") == ["drop the answer"]
         await self.idle(runtime)
 
@@ -187,13 +189,8 @@ class InterventionConformance(RuntimeHarness):
         An exception in ``on_send`` is raised at the caller (AutoGen sets it on the response future), and
         the runtime still goes idle.
         """
-
-        class Failing(DefaultInterventionHandler):
-            async def on_send(self, message: Any, *, message_context: MessageContext, recipient: AgentId) -> Any:
-                raise ConformanceError("intervention failed")
-
-        runtime = await runtime_factory(intervention_handlers=[Failing()])
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(Recorder()))
+        runtime = await runtime_factory(intervention_handlers=[FailingIntervention()])
+        await self.host_agent(runtime, "probe", ProbeAgent, Recorder())
         runtime.start()
         with pytest.raises(ConformanceError, match="intervention failed"):
             await self.within(runtime.send_message(Ping("x"), AgentId("probe", "k")))
@@ -205,26 +202,29 @@ class InterventionConformance(RuntimeHarness):
         """Cancelling the token of a send cancels the caller's await.
 
         Cancelling the token passed to ``send_message`` makes the caller's await raise ``CancelledError``;
-        the handler sees its token cancelled; the runtime goes idle afterwards.
+        the handler sees its token cancelled (at once in one process; as soon as the cancellation
+        arrives where the handler runs in another); the runtime goes idle afterwards.
         """
         runtime = await runtime_factory()
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         token = CancellationToken()
         call = asyncio.ensure_future(runtime.send_message(Wait("g"), AgentId("probe", "k"), cancellation_token=token))
-        await self.until(lambda: rec.texts("waiting") == ["g"], "the handler is waiting")
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["g"], "the handler is waiting")
         token.cancel()
         with pytest.raises(asyncio.CancelledError):
             await self.within(call)
-        assert rec.tokens["g"].is_cancelled()
-        rec.gate("g").set()  # AutoGen leaves the handler running; let it end either way
+        await self.until_recorded(
+            runtime, rec, lambda: rec.texts("cancelled") == ["g"], "the handler's token is cancelled"
+        )
+        await self.open_gate(runtime, rec, "g")  # AutoGen leaves the handler running; let it end either way
         await self.idle(runtime)
 
     async def test_already_cancelled_token(self, runtime_factory: RuntimeFactory) -> None:
         """A token cancelled before the call makes ``send_message`` raise ``CancelledError`` without hanging."""
         runtime = await runtime_factory()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(Recorder()))
+        await self.host_agent(runtime, "probe", ProbeAgent, Recorder())
         runtime.start()
         token = CancellationToken()
         token.cancel()
@@ -243,9 +243,9 @@ class InterventionConformance(RuntimeHarness):
         """
         runtime = await runtime_factory(intervention_handlers=[Dropper(("publish",))])
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
-        with capture_events() as captured:
+        async with self.capture_logs(runtime, EVENT_LOGGER_NAME, logging.INFO) as captured:
             runtime.start()
             await self.within(runtime.send_message(Ping("x"), AgentId("probe", "k"), sender=AgentId("c", "c")))
             await runtime.publish_message(Note("n"), TopicId("t", "k"))
@@ -254,7 +254,7 @@ class InterventionConformance(RuntimeHarness):
                 await self.within(runtime.send_message(Boom("b"), AgentId("probe", "k")))
             await runtime.publish_message(Boom("p"), TopicId("t", "p"))
             await self.idle(runtime)
-        events = [r.msg for r in captured.records]
+        events = [r.msg for r in captured]
         messages = [e.kwargs for e in events if isinstance(e, MessageEvent)]
         kinds = {(m["kind"], m["delivery_stage"]) for m in messages}
         for kind, stage in [

@@ -9,7 +9,7 @@ import pytest
 
 from salon import AgentId, TopicId, TypeSubscription
 
-from ._runtime_agents import Boom, ConformanceError, Note, Ping, Pong, ProbeAgent, Recorder, Wait
+from ._runtime_agents import Boom, ConformanceError, Note, PickyProbe, Ping, Pong, ProbeAgent, Recorder, Wait
 from ._runtime_harness import ConformanceRuntime, RuntimeFactory, RuntimeHarness, assert_stats
 
 __all__ = ["RobustnessConformance"]
@@ -47,7 +47,7 @@ class RobustnessConformance(RuntimeHarness):
     # -- nothing hangs --------------------------------------------------------------------------------
 
     async def test_publish_handler_exception_is_logged_and_the_runtime_goes_on(
-        self, runtime: ConformanceRuntime, caplog: pytest.LogCaptureFixture
+        self, runtime: ConformanceRuntime
     ) -> None:
         """A publish handler's exception is logged and does not stop the runtime.
 
@@ -55,18 +55,19 @@ class RobustnessConformance(RuntimeHarness):
         recipients still get the message, and the runtime goes idle.
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
-        await ProbeAgent.register(runtime, "other", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
+        await self.host_agent(runtime, "other", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         await runtime.add_subscription(TypeSubscription("t", "other"))
         runtime.start()
-        with caplog.at_level(logging.ERROR):
+        async with self.capture_logs(runtime, "", logging.ERROR) as records:
             await runtime.publish_message(Boom("published failure"), TopicId("t", "k"))
             await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert sorted(str(a) for a in rec.agents("boom")) == ["other/k", "probe/k"]
         logged = [
             r
-            for r in caplog.records
+            for r in records
             if r.levelno >= logging.ERROR and r.exc_info and isinstance(r.exc_info[1], ConformanceError)
         ]
         assert logged, "the handler's exception was not logged at ERROR with exc_info"
@@ -80,24 +81,17 @@ class RobustnessConformance(RuntimeHarness):
         ``stop_when_idle`` (AutoGen's switch).
         """
         runtime = await runtime_factory(ignore_unhandled_exceptions=False)
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(Recorder()))
+        await self.host_agent(runtime, "probe", ProbeAgent, Recorder())
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         runtime.start()
         await runtime.publish_message(Boom("surfaced"), TopicId("t", "k"))
         with pytest.raises(ConformanceError, match="surfaced"):
-            await self.idle(runtime)
+            await self.stop_when_idle_everywhere(runtime)
 
     async def test_factory_exception_reaches_the_rpc_caller(self, runtime: ConformanceRuntime) -> None:
         """A factory that raises fails the RPC with that exception; other keys and later calls still work."""
         rec = Recorder()
-
-        def factory() -> ProbeAgent:
-            agent = ProbeAgent(rec)
-            if agent.id.key == "bad":
-                raise ConformanceError("factory refused")
-            return agent
-
-        await ProbeAgent.register(runtime, "probe", factory)
+        await self.host_agent(runtime, "probe", PickyProbe, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         runtime.start()
         with pytest.raises(ConformanceError, match="factory refused"):
@@ -106,6 +100,7 @@ class RobustnessConformance(RuntimeHarness):
         await runtime.publish_message(Note("to good"), TopicId("t", "good"))
         assert await self.within(runtime.send_message(Ping("y"), AgentId("probe", "good"))) == Pong("y")
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["to good"]
 
     async def test_a_failing_custom_subscription_does_not_stall_the_runtime(self, runtime: ConformanceRuntime) -> None:
@@ -116,13 +111,14 @@ class RobustnessConformance(RuntimeHarness):
         keeps going, though it loses the first message to the topic.)
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         await runtime.add_subscription(BrokenSubscription())
         runtime.start()
         await runtime.publish_message(Note("first"), TopicId("t", "k"))
         await runtime.publish_message(Note("second"), TopicId("t", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert rec.texts("note") == ["first", "second"]
         runtime.start()
         assert await self.within(runtime.send_message(Ping("after"), AgentId("probe", "k"))) == Pong("after")
@@ -130,30 +126,31 @@ class RobustnessConformance(RuntimeHarness):
     async def test_stop_when_idle_waits_for_a_waiting_handler(self, runtime: ConformanceRuntime) -> None:
         """Idle means idle: ``stop_when_idle`` does not return while a handler is still waiting."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         runtime.start()
         await runtime.publish_message(Wait("g"), TopicId("t", "k"))
         idle = asyncio.ensure_future(runtime.stop_when_idle())
-        await self.until(lambda: rec.texts("waiting") == ["g"], "the handler waits")
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["g"], "the handler waits")
         await self.settle()
         assert not idle.done(), "stop_when_idle returned while a handler was still running"
-        rec.gate("g").set()
+        await self.open_gate(runtime, rec, "g")
         await self.within(idle)
+        await self.collect(runtime, rec)
         assert rec.texts("passed") == ["g"]
 
     async def test_stop_with_work_in_flight_returns(self, runtime: ConformanceRuntime) -> None:
         """``stop()`` returns promptly even while a handler waits forever, and the runtime restarts."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         call = asyncio.ensure_future(runtime.send_message(Wait("never"), AgentId("probe", "k")))
-        await self.until(lambda: rec.texts("waiting") == ["never"], "the handler waits")
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["never"], "the handler waits")
         await self.within(runtime.stop())
         call.cancel()
         runtime.start()
         assert await self.within(runtime.send_message(Ping("again"), AgentId("probe", "k2"))) == Pong("again")
-        rec.gate("never").set()
+        await self.open_gate(runtime, rec, "never")
         await self.idle(runtime)
 
     async def test_stop_when_idle_after_every_kind_of_failure(self, runtime: ConformanceRuntime) -> None:
@@ -163,7 +160,7 @@ class RobustnessConformance(RuntimeHarness):
         idle afterwards, and again after a restart.
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         runtime.start()
         for round_ in range(2):
@@ -179,9 +176,9 @@ class RobustnessConformance(RuntimeHarness):
             def started(tag: str = tag) -> bool:
                 return tag in rec.texts("waiting")
 
-            await self.until(started, "the waiting handler started")
+            await self.until_recorded(runtime, rec, started, "the waiting handler started")
             calls[1].cancel()
-            rec.gate(tag).set()
+            await self.open_gate(runtime, rec, tag)
             results = await self.within(asyncio.gather(*calls, return_exceptions=True))
             assert isinstance(results[0], ConformanceError)
             assert isinstance(results[1], asyncio.CancelledError)
@@ -212,7 +209,7 @@ class RobustnessConformance(RuntimeHarness):
     async def test_stats_count_types_subscriptions_agents_and_outcomes(self, runtime: ConformanceRuntime) -> None:
         """``stats()`` counts registered types, subscriptions, live agents, handled and failed deliveries."""
         assert_stats(
-            runtime.stats(),
+            await self.runtime_stats(runtime),
             registered_types=0,
             subscriptions=0,
             live_agents=0,
@@ -222,12 +219,12 @@ class RobustnessConformance(RuntimeHarness):
             failed_messages=0,
         )
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
-        await ProbeAgent.register(runtime, "other", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
+        await self.host_agent(runtime, "other", ProbeAgent, rec)
         extra = TypeSubscription("t", "probe")
         await runtime.add_subscription(extra)
         await runtime.add_subscription(TypeSubscription("t", "other"))
-        assert_stats(runtime.stats(), registered_types=2, subscriptions=4, live_agents=0)
+        assert_stats(await self.runtime_stats(runtime), registered_types=2, subscriptions=4, live_agents=0)
         runtime.start()
         await self.within(runtime.send_message(Ping("1"), AgentId("probe", "k1")))
         await self.within(runtime.send_message(Ping("2"), AgentId("probe", "k2")))
@@ -236,7 +233,7 @@ class RobustnessConformance(RuntimeHarness):
             await self.within(runtime.send_message(Boom("x"), AgentId("probe", "k1")))
         await self.idle(runtime)
         assert_stats(
-            runtime.stats(),
+            await self.runtime_stats(runtime),
             live_agents=3,
             queued_messages=0,
             in_flight_messages=0,
@@ -244,21 +241,27 @@ class RobustnessConformance(RuntimeHarness):
             failed_messages=1,
         )
         await runtime.remove_subscription(extra.id)
-        assert_stats(runtime.stats(), subscriptions=3)
+        assert_stats(await self.runtime_stats(runtime), subscriptions=3)
 
     async def test_stats_count_queued_and_in_flight_messages(self, runtime: ConformanceRuntime) -> None:
         """Messages published before ``start()`` are queued; a waiting handler is in flight."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("t", "probe"))
         for text in ("a", "b", "c"):
             await runtime.publish_message(Note(text), TopicId("t", "k"))
-        assert_stats(runtime.stats(), queued_messages=3, in_flight_messages=0, handled_messages=0)
+        assert_stats(await self.runtime_stats(runtime), queued_messages=3, in_flight_messages=0, handled_messages=0)
         runtime.start()
         call = asyncio.ensure_future(runtime.send_message(Wait("g"), AgentId("probe", "k")))
-        await self.until(lambda: rec.texts("waiting") == ["g"], "the handler waits")
-        assert_stats(runtime.stats(), queued_messages=0, in_flight_messages=1, handled_messages=3)
-        rec.gate("g").set()
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["g"], "the handler waits")
+        assert_stats(await self.runtime_stats(runtime), queued_messages=0, in_flight_messages=1, handled_messages=3)
+        await self.open_gate(runtime, rec, "g")
         await self.within(call)
         await self.idle(runtime)
-        assert_stats(runtime.stats(), queued_messages=0, in_flight_messages=0, handled_messages=4, live_agents=1)
+        assert_stats(
+            await self.runtime_stats(runtime),
+            queued_messages=0,
+            in_flight_messages=0,
+            handled_messages=4,
+            live_agents=1,
+        )

@@ -124,11 +124,12 @@ class SchedulingConformance(RuntimeHarness):
         """
         rec = Recorder()
         for side in ("left", "right"):
-            await HopAgent.register(runtime, side, lambda: HopAgent(rec))
+            await self.host_agent(runtime, side, HopAgent, rec)
             await runtime.add_subscription(TypeSubscription("hops", side))
         runtime.start()
         await runtime.publish_message(Hop(300), TopicId("hops", "k"), sender=AgentId("right", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         depths = rec.texts("hop")
         assert len(depths) == 301
         assert set(depths) == {"1"}, "a handler ran inside another handler's publish_message call"
@@ -143,14 +144,15 @@ class SchedulingConformance(RuntimeHarness):
         call (from outside the runtime, or from another agent's handler).
         """
         rec = Recorder()
-        await StackProbe.register(runtime, "stack", lambda: StackProbe(rec))
+        await self.host_agent(runtime, "stack", StackProbe, rec)
         await runtime.add_subscription(TypeSubscription("stack-topic", "stack"))
-        await Asker.register(runtime, "asker", Asker)
+        await self.host_agent(runtime, "asker", Asker)
         runtime.start()
         assert await self.within(_outside_send(runtime, "outside-send")) is False
         await self.within(_outside_publish(runtime, "outside-publish"))
         assert await self.within(runtime.send_message(Ask("k"), AgentId("asker", "k"))) is False
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert sorted((r.kind, r.text) for r in rec.records) == [
             ("separate", "from-agent"),
             ("separate", "outside-publish"),
@@ -161,7 +163,7 @@ class SchedulingConformance(RuntimeHarness):
         """Messages are handled in the order they were sent, across recipients and across send/publish."""
         rec = Recorder()
         for agent_type in ("even", "odd"):
-            await ProbeAgent.register(runtime, agent_type, lambda: ProbeAgent(rec))
+            await self.host_agent(runtime, agent_type, ProbeAgent, rec)
             await runtime.add_subscription(TypeSubscription(agent_type + "-topic", agent_type))
         runtime.start()
         for i in range(100):
@@ -173,6 +175,7 @@ class SchedulingConformance(RuntimeHarness):
         ]
         await self.within(asyncio.gather(*calls))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         handled = [int(r.text) for r in rec.records]
         assert handled == list(range(150))
 
@@ -183,26 +186,27 @@ class SchedulingConformance(RuntimeHarness):
         other messages to the same agent: AutoGen runs handlers concurrently).
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         waiting = asyncio.ensure_future(runtime.send_message(Wait("g"), AgentId("probe", "a")))
-        await self.until(lambda: rec.texts("waiting") == ["g"], "the first handler waits")
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["g"], "the first handler waits")
         assert await self.within(runtime.send_message(Ping("other"), AgentId("probe", "b"))) == Pong("other")
         assert await self.within(runtime.send_message(Ping("same"), AgentId("probe", "a"))) == Pong("same")
         assert not waiting.done()
-        rec.gate("g").set()
+        await self.open_gate(runtime, rec, "g")
         assert await self.within(waiting) == "g"
         await self.idle(runtime)
 
     async def test_concurrent_by_default(self, runtime: ConformanceRuntime) -> None:
         """Without ``sequential`` two naps sent to one agent overlap (AutoGen's behaviour)."""
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("naps", "probe"))
         runtime.start()
         await runtime.publish_message(Nap(0.2, "slow"), TopicId("naps", "k"))
         await runtime.publish_message(Nap(0.0, "fast"), TopicId("naps", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         order = [(r.kind, r.text) for r in rec.records]
         assert order.index(("start", "fast")) < order.index(("end", "slow"))
         assert order.index(("end", "fast")) < order.index(("end", "slow"))
@@ -216,12 +220,13 @@ class SchedulingConformance(RuntimeHarness):
         even when later messages would finish sooner.
         """
         rec = Recorder()
-        await SequentialProbeAgent.register(runtime, "seq", lambda: SequentialProbeAgent(rec))
+        await self.host_agent(runtime, "seq", SequentialProbeAgent, rec)
         await runtime.add_subscription(TypeSubscription("naps", "seq"))
         runtime.start()
         for seconds, tag in ((0.06, "1"), (0.03, "2"), (0.0, "3"), (0.01, "4")):
             await runtime.publish_message(Nap(seconds, tag), TopicId("naps", "k"))
         await self.idle(runtime)
+        await self.collect(runtime, rec)
         assert [(r.kind, r.text) for r in rec.records] == [(kind, tag) for tag in "1234" for kind in ("start", "end")]
 
     async def test_sequential_applies_per_instance_and_to_rpcs(self, runtime: ConformanceRuntime) -> None:
@@ -231,17 +236,18 @@ class SchedulingConformance(RuntimeHarness):
         instances; a failing message does not block the ones behind it.
         """
         rec = Recorder()
-        await SequentialProbeAgent.register(runtime, "seq", lambda: SequentialProbeAgent(rec))
+        await self.host_agent(runtime, "seq", SequentialProbeAgent, rec)
         runtime.start()
         first = asyncio.ensure_future(runtime.send_message(Wait("g"), AgentId("seq", "a")))
-        await self.until(lambda: rec.texts("waiting") == ["g"], "the first handler waits")
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["g"], "the first handler waits")
         queued = asyncio.ensure_future(runtime.send_message(Ping("queued"), AgentId("seq", "a")))
         assert await self.within(runtime.send_message(Ping("other"), AgentId("seq", "b"))) == Pong("other")
         await self.settle()
         assert not queued.done(), "a sequential agent handled a second message while the first was waiting"
-        rec.gate("g").set()
+        await self.open_gate(runtime, rec, "g")
         assert await self.within(first) == "g"
         assert await self.within(queued) == Pong("queued")
+        await self.collect(runtime, rec)
         assert [(str(r.agent), r.kind) for r in rec.records if str(r.agent) == "seq/a"] == [
             ("seq/a", "waiting"),
             ("seq/a", "passed"),
@@ -261,11 +267,13 @@ class SchedulingConformance(RuntimeHarness):
         cancels the caller's future, the handler's token stays live).
         """
         rec = Recorder()
-        await ProbeAgent.register(runtime, "probe", lambda: ProbeAgent(rec))
+        await self.host_agent(runtime, "probe", ProbeAgent, rec)
         runtime.start()
         call = asyncio.ensure_future(runtime.send_message(Wait("g"), AgentId("probe", "k")))
-        await self.until(lambda: rec.texts("waiting") == ["g"], "the handler waits")
+        await self.until_recorded(runtime, rec, lambda: rec.texts("waiting") == ["g"], "the handler waits")
         call.cancel()
-        await self.until(lambda: rec.tokens["g"].is_cancelled(), "the handler's token is cancelled")
-        rec.gate("g").set()
+        await self.until_recorded(
+            runtime, rec, lambda: rec.texts("cancelled") == ["g"], "the handler's token is cancelled"
+        )
+        await self.open_gate(runtime, rec, "g")
         await self.idle(runtime)

@@ -29,6 +29,7 @@ __all__ = [
     "Nap",
     "Note",
     "Ping",
+    "PickyProbe",
     "Pong",
     "ProbeAgent",
     "Record",
@@ -105,7 +106,11 @@ class Recorder:
     """Collects what agents saw during one test, and gates that tests open to let handlers continue.
 
     A test creates one and hands it to the agents through their factory
-    (``lambda: ProbeAgent(recorder)``), so nothing leaks between tests.
+    (``lambda: ProbeAgent(recorder)``, or :meth:`RuntimeHarness.host_agent`), so nothing leaks between
+    tests. Agents hosted in another OS process get a subclass there that also writes ``records``,
+    ``created`` and ``closed`` to storage both processes share, and whose :meth:`wait_gate` waits for a
+    gate opened from the test's process; ``tokens``, ``gates``, ``shared`` and ``kept`` hold objects of
+    the hosting process and are read only by the tests that run in one process.
     """
 
     records: list[Record] = field(default_factory=list)
@@ -138,6 +143,14 @@ class Recorder:
         if event is None:
             event = self.gates[name] = asyncio.Event()
         return event
+
+    async def wait_gate(self, name: str) -> None:
+        """Wait until the test opens the gate ``name`` (:meth:`RuntimeHarness.open_gate`).
+
+        Agents wait through this method, not through :meth:`gate`, so that a recorder in another process
+        can wait for a gate the test's process opens.
+        """
+        await self.gate(name).wait()
 
 
 class ProbeAgent(RoutedAgent):
@@ -184,10 +197,20 @@ class ProbeAgent(RoutedAgent):
         self._record("boom", ctx, message.text)
         raise ConformanceError(message.text)
 
+    def _watch_token(self, ctx: MessageContext, tag: str) -> None:
+        """Keep the handler's token and record ``cancelled`` (tagged) the moment it is cancelled.
+
+        The record lets a test see the cancellation wherever the agent runs; it does not count as a
+        handled message (the state tests count those).
+        """
+        self.recorder.tokens[tag] = ctx.cancellation_token
+        record = Record("cancelled", self.id, tag, sender=ctx.sender, is_rpc=ctx.is_rpc, message_id=ctx.message_id)
+        ctx.cancellation_token.add_callback(lambda: self.recorder.add(record))
+
     @message_handler
     async def on_nap(self, message: Nap, ctx: MessageContext) -> str:
         """Sleep, recording when the nap starts and ends."""
-        self.recorder.tokens[message.tag] = ctx.cancellation_token
+        self._watch_token(ctx, message.tag)
         self._record("start", ctx, message.tag)
         await asyncio.sleep(message.seconds)
         self._record("end", ctx, message.tag)
@@ -196,9 +219,9 @@ class ProbeAgent(RoutedAgent):
     @message_handler
     async def on_wait(self, message: Wait, ctx: MessageContext) -> str:
         """Wait for a gate the test opens; records ``waiting`` first and ``passed`` after."""
-        self.recorder.tokens[message.gate] = ctx.cancellation_token
+        self._watch_token(ctx, message.gate)
         self._record("waiting", ctx, message.gate)
-        await self.recorder.gate(message.gate).wait()
+        await self.recorder.wait_gate(message.gate)
         self._record("passed", ctx, message.gate)
         return message.gate
 
@@ -213,6 +236,15 @@ class ProbeAgent(RoutedAgent):
     async def close(self) -> None:
         """Record that the runtime closed this agent."""
         self.recorder.closed.append(self.id)
+
+
+class PickyProbe(ProbeAgent):
+    """A :class:`ProbeAgent` whose construction fails for the key ``"bad"``: a factory that raises."""
+
+    def __init__(self, recorder: Recorder, description: str = "a picky probe") -> None:
+        super().__init__(recorder, description)
+        if self.id.key == "bad":
+            raise ConformanceError("factory refused")
 
 
 class SequentialProbeAgent(ProbeAgent):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import pytest
@@ -57,11 +58,49 @@ class RuntimeConformanceSuite(
     ``test_name = None`` — say why in a comment, and never hide a real bug that way.
 
     Each test bounds every wait, so a runtime that hangs fails the test instead of stalling the run.
-    The suite's agents record into in-memory objects, so by default they run in the test's process. A
-    distributed runtime can also run the tests named in ``cross_process_tests`` with the agents in
-    another OS process: override :meth:`host_agent` (register the named suite class in a worker process,
-    with a recorder that writes to storage both processes share) and :meth:`collect` (read it back), and
-    switch the other tests off in that subclass (``salon_redis``'s tests do this).
+    By default the suite's agents run in the test's process. A distributed runtime can also run the
+    tests named in ``cross_process_tests`` (all but ``single_process_tests``) with the agents in another
+    OS process: override the hooks of :class:`~salon.testing.RuntimeHarness` (:meth:`host_agent` and its
+    siblings register the named suite classes in a worker process with a recorder that writes to
+    storage both processes share, :meth:`collect` reads it back, :meth:`open_gate`,
+    :meth:`runtime_stats`, :meth:`capture_logs` and the state hooks reach the worker), and switch
+    ``single_process_tests`` off in that subclass (``salon_redis``'s tests do this).
+
+    Attributes:
+        single_process_tests: The tests that only hold when the agents live in the test's process, each
+            with the reason: they compare or inspect objects of the test's process (the runtime object a
+            factory sees, an agent object, the handler's ``asyncio.Task``, a future of the test's loop),
+            or need what a distributed runtime does only where the agent lives (named in the reason).
+        cross_process_tests: Every other test of the suite.
     """
 
     pytestmark: ClassVar[list[pytest.MarkDecorator]] = [pytest.mark.asyncio]
+    cross_process_tests: ClassVar[frozenset[str]]  # set below the class: every test not in single_process_tests
+
+    single_process_tests: ClassVar[Mapping[str, str]] = {
+        "test_factory_runs_inside_instantiation_context": (
+            "asserts that the factory sees the very runtime object the test made (`is`) and reads the agent object"
+        ),
+        "test_register_agent_instance": (
+            "registers an agent object the test built and checks that the runtime hands back that object"
+        ),
+        "test_try_get_underlying_agent_instance": (
+            "returns the agent object itself, which only exists in the process that hosts the agent"
+        ),
+        "test_get_not_lazy_creates_the_agent_at_once": (
+            "RedisAgentRuntime's get(lazy=False) creates the agent only on a worker that hosts its type"
+        ),
+        "test_handlers_may_first_wait_on_the_same_future": (
+            "the handlers await a future of the test's event loop, which no other process can await"
+        ),
+        "test_a_finished_handlers_task_is_done_and_cancelling_it_changes_nothing": (
+            "inspects and cancels the handler's asyncio.Task object from the test's coroutine"
+        ),
+    }
+
+
+RuntimeConformanceSuite.cross_process_tests = frozenset(
+    name
+    for name in dir(RuntimeConformanceSuite)
+    if name.startswith("test_") and name not in RuntimeConformanceSuite.single_process_tests
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
@@ -11,7 +12,7 @@ from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 import pytest
 import pytest_asyncio
 
-from salon import AgentRuntime, InterventionHandler
+from salon import AgentId, AgentRuntime, ClosureAgent, InterventionHandler, Subscription
 
 from ._runtime_agents import Recorder
 
@@ -111,46 +112,28 @@ class RuntimeHarness:
     Subclasses (see :class:`~salon.testing.RuntimeConformanceSuite`) override :meth:`make_runtime`,
     and may override :meth:`dispose_runtime` and the class attributes below.
 
+    The other hooks exist so that a distributed runtime can run the suite with the agents in another OS
+    process (its test's runtime hosts nothing; a worker process hosts every agent). Every test registers
+    its agents through :meth:`host_agent` (or :meth:`host_agent_instance`, :meth:`host_closure`), reads
+    what they recorded only after :meth:`collect`, opens the gates its agents wait on with
+    :meth:`open_gate`, and reads counters, logs and state through :meth:`runtime_stats`,
+    :meth:`capture_logs`, :meth:`save_runtime_state` and :meth:`load_runtime_state`. The defaults do the
+    plain in-process thing, so a single-process runtime overrides none of them; a cross-process
+    subclass forwards each to the hosting process. Tests that inspect objects only one process can see
+    (the agent object, the caller's ``asyncio`` objects) are listed in
+    :attr:`~salon.testing.RuntimeConformanceSuite.single_process_tests`, with the reason.
+
     Attributes:
         timeout: Seconds any single wait in a test may take. Every await that could hang is bounded by
             it, so a runtime that hangs fails the test instead of blocking the run.
         settle_delay: Seconds the suite waits when it checks that something does *not* happen.
-        cross_process_tests: The tests that register agents only through :meth:`host_agent` and read
-            recorders only after :meth:`collect`: the ones that still hold when the agents live in another
-            OS process (a distributed runtime's suite runs them with agents in a worker process).
+        poll_interval: Seconds between two looks of :meth:`until` and :meth:`until_recorded` (raise it
+            when :meth:`collect` is a round trip to a server).
     """
 
     timeout: ClassVar[float] = 10.0
     settle_delay: ClassVar[float] = 0.05
-    cross_process_tests: ClassVar[frozenset[str]] = frozenset(
-        {
-            "test_send_message_returns_the_handler_response",
-            "test_message_ids_reach_the_handler",
-            "test_agent_to_agent_send",
-            "test_rpc_handler_exception_reaches_caller_with_its_type",
-            "test_send_to_unregistered_type_raises_lookup_error",
-            "test_publish_fans_out_to_every_subscribed_type",
-            "test_a_publish_reaches_each_agent_once_when_subscriptions_overlap",
-            "test_publish_skips_the_sender",
-            "test_publish_without_subscribers_is_a_no_op",
-            "test_type_subscription_keys_the_recipient_by_topic_source",
-            "test_type_prefix_subscription",
-            "test_default_subscription_and_default_topic",
-            "test_default_topic_inside_a_handler_uses_the_handling_agents_key",
-            "test_default_subscription_class_decorator",
-            "test_type_subscription_class_decorator",
-            "test_register_adds_the_direct_message_prefix_subscription",
-            "test_union_annotation_handles_each_member",
-            "test_most_specific_annotated_type_wins",
-            "test_declaration_order_then_match_chooses_among_equals",
-            "test_event_handlers_only_see_publishes_and_rpc_handlers_only_sends",
-            "test_rpc_that_no_handler_accepts_raises_cant_handle",
-            "test_publish_that_no_handler_accepts_is_ignored",
-            "test_strict_handler_rejects_a_response_outside_its_annotation",
-            "test_plain_base_agent",
-            "test_overridden_on_message_impl_is_honoured",
-        }
-    )
+    poll_interval: ClassVar[float] = 0.002
 
     # -- hooks for implementers -------------------------------------------------------------------------
 
@@ -168,7 +151,9 @@ class RuntimeHarness:
         recorders (see :meth:`host_agent` for hosting them elsewhere).
 
         Args:
-            intervention_handlers: Handlers to install, in order.
+            intervention_handlers: Handlers to install, in order. The suite's handlers are dataclasses
+                of ``salon.testing`` that report to a :class:`Recorder` field, so a cross-process
+                subclass can rebuild them by name where the messages are handled.
             ignore_unhandled_exceptions: ``False`` makes exceptions raised by publish handlers
                 surface from ``stop()``/``stop_when_idle()`` (AutoGen's switch of the same name).
         """
@@ -180,6 +165,9 @@ class RuntimeHarness:
         agent_type: str,
         agent_class: type[Any],
         recorder: Recorder | None = None,
+        *,
+        async_factory: bool = False,
+        factory_only: bool = False,
         **register_options: Any,
     ) -> None:
         """Register one of the suite's agent classes as ``agent_type``, built as ``agent_class(recorder)``.
@@ -187,22 +175,126 @@ class RuntimeHarness:
         Without a recorder the agent is built as ``agent_class()``. ``register_options`` go to
         ``agent_class.register`` (``skip_class_subscriptions``, ``skip_direct_message_subscription``).
 
-        The tests in :attr:`cross_process_tests` register every agent through this hook and read what the
-        agents recorded only after :meth:`collect`, so a distributed runtime's suite can override both to
-        host the agents in a worker OS process: the class is a module-level class of ``salon.testing``
-        (importable there by name), and the recorder given to it there writes to storage both processes
-        share. The default registers here, in the test's process.
+        A distributed runtime's suite overrides this hook (with :meth:`collect`) to host the agents in a
+        worker OS process: the class is a module-level class of ``salon.testing`` (importable there by
+        name), and the recorder given to it there writes to storage both processes share. The default
+        registers here, in the test's process. Errors of the registration (a duplicate type) must reach
+        the caller with their type.
+
+        Args:
+            runtime: The test's runtime (a cross-process subclass hosts on a worker of its cluster).
+            agent_type: The type to register.
+            agent_class: A module-level agent class of ``salon.testing``.
+            recorder: Given to the constructor, if any.
+            async_factory: Register a coroutine function as the factory (AutoGen accepts both kinds).
+            factory_only: Call ``runtime.register_factory`` directly instead of ``agent_class.register``
+                (no class or direct-message subscriptions).
+            **register_options: Passed to ``agent_class.register``.
         """
-        build: Callable[..., Any] = agent_class
-        factory = build if recorder is None else partial(build, recorder)
+        make: Callable[..., Any] = agent_class
+        build: Callable[[], Any] = make if recorder is None else partial(make, recorder)
+
+        async def build_awaited() -> Any:
+            return build()
+
+        factory: Callable[[], Any] = build_awaited if async_factory else build
+        if factory_only:
+            await runtime.register_factory(agent_type, factory)
+            return
         register: Callable[..., Awaitable[Any]] = agent_class.register
         await register(runtime, agent_type, factory, **register_options)
+
+    async def host_agent_instance(
+        self, runtime: ConformanceRuntime, agent_id: AgentId, agent_class: type[Any], recorder: Recorder
+    ) -> None:
+        """Build ``agent_class(recorder)`` outside any factory and ``register_instance`` it as ``agent_id``.
+
+        ``register_instance`` also subscribes the agent to the topic type named by its key (AutoGen).
+        A cross-process subclass builds and registers the instance in the hosting process.
+        """
+        await agent_class(recorder).register_instance(runtime, agent_id)
+
+    async def host_closure(
+        self,
+        runtime: ConformanceRuntime,
+        agent_type: str,
+        make_closure: Callable[[Recorder], Callable[..., Awaitable[Any]]],
+        recorder: Recorder,
+        *,
+        subscriptions: Callable[[], list[Subscription]] | None = None,
+    ) -> None:
+        """``ClosureAgent.register_closure`` with the closure ``make_closure(recorder)`` builds.
+
+        ``make_closure`` and ``subscriptions`` are module-level functions of ``salon.testing``, so a
+        cross-process subclass can look them up by name in the hosting process.
+        """
+        await ClosureAgent.register_closure(
+            runtime, agent_type, make_closure(recorder), subscriptions=subscriptions or (lambda: [])
+        )
 
     async def collect(self, runtime: ConformanceRuntime, recorder: Recorder) -> None:
         """Bring what agents hosted elsewhere recorded into ``recorder``; nothing to do for agents hosted here.
 
-        Called before a cross-process test reads ``recorder`` (see :meth:`host_agent`).
+        Called before a test reads ``recorder.records``, ``created`` or ``closed`` (see :meth:`host_agent`).
         """
+
+    async def open_gate(self, runtime: ConformanceRuntime, recorder: Recorder, name: str) -> None:
+        """Let the handlers waiting on the gate ``name`` of ``recorder`` (:meth:`Recorder.wait_gate`) go on."""
+        recorder.gate(name).set()
+
+    async def runtime_stats(self, runtime: ConformanceRuntime) -> RuntimeStatsView:
+        """The counters of ``runtime.stats()``, for the runtime and every process hosting its agents.
+
+        A cross-process subclass adds up the message and agent counters of the test's runtime and the
+        hosting workers, and counts the subscriptions of the whole cluster.
+        """
+        stats: RuntimeStatsView = runtime.stats()
+        return stats
+
+    async def save_runtime_state(self, runtime: ConformanceRuntime) -> Mapping[str, Any]:
+        """``runtime.save_state()``; a cross-process subclass adds the hosting workers' agents' states."""
+        return await runtime.save_state()
+
+    async def load_runtime_state(self, runtime: ConformanceRuntime, state: Mapping[str, Any]) -> None:
+        """``runtime.load_state(state)``; a cross-process subclass loads the agents' part where they live."""
+        await runtime.load_state(state)
+
+    async def close_runtime(self, runtime: ConformanceRuntime) -> None:
+        """``runtime.close()``; a cross-process subclass also closes the workers hosting the agents.
+
+        Closing is what makes a runtime call ``close()`` on its agents, and the agents live where they
+        are hosted.
+        """
+        await runtime.close()
+
+    async def stop_when_idle_everywhere(self, runtime: ConformanceRuntime) -> None:
+        """``stop_when_idle()`` on the runtime and then on every runtime hosting its agents, bounded.
+
+        A publish handler's unhandled exception surfaces from the runtime that ran the handler, so a
+        cross-process subclass re-raises what the hosting workers' ``stop_when_idle()`` raised.
+        """
+        await self.idle(runtime)
+
+    @contextlib.asynccontextmanager
+    async def capture_logs(
+        self, runtime: ConformanceRuntime, logger_name: str, level: int
+    ) -> AsyncIterator[list[logging.LogRecord]]:
+        """Collect the records of ``logger_name`` at ``level`` or above while the block runs.
+
+        The list is complete when the block exits. A cross-process subclass adds the records the
+        hosting workers logged meanwhile (rebuilt: the message object of the suite's event classes
+        and the exception of ``exc_info``, with its type, where it is importable).
+        """
+        captured = _CaptureHandler(level)
+        logger = logging.getLogger(logger_name)
+        previous = logger.level
+        logger.addHandler(captured)
+        logger.setLevel(level)
+        try:
+            yield captured.records
+        finally:
+            logger.removeHandler(captured)
+            logger.setLevel(previous)
 
     async def dispose_runtime(self, runtime: ConformanceRuntime) -> None:
         """Release a runtime after a test; by default ``close()`` (which stops it if it is running).
@@ -263,11 +355,61 @@ class RuntimeHarness:
         while not condition():
             if loop.time() > deadline:
                 pytest.fail(f"timed out after {limit}s waiting until {what}", pytrace=False)
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(self.poll_interval)
+
+    async def until_recorded(
+        self, runtime: ConformanceRuntime, recorder: Recorder, condition: Callable[[], bool], what: str
+    ) -> None:
+        """:meth:`until`, with :meth:`collect` before each look at ``recorder`` (agents may live elsewhere)."""
+        limit = self.timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            await self.within(self.collect(runtime, recorder))
+            if condition():
+                return
+            if loop.time() > deadline:
+                pytest.fail(f"timed out after {limit}s waiting until {what}", pytrace=False)
+            await asyncio.sleep(self.poll_interval)
+
+    @contextlib.asynccontextmanager
+    async def collecting(self, runtime: ConformanceRuntime, recorder: Recorder) -> AsyncIterator[None]:
+        """Keep ``recorder`` up to date (:meth:`collect` in the background) while the block runs.
+
+        For conditions the runtime itself polls, such as ``stop_when``'s.
+        """
+        done = asyncio.Event()
+
+        async def refresh() -> None:
+            while not done.is_set():
+                await self.collect(runtime, recorder)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), self.poll_interval)
+
+        # Stopped by the event, not cancelled: a client library may swallow a cancellation in the middle
+        # of a call to its server, and the task would then go on forever.
+        task = asyncio.ensure_future(refresh())
+        try:
+            yield
+        finally:
+            done.set()
+            await self.within(task)
+        await self.collect(runtime, recorder)
 
     async def settle(self) -> None:
         """Give the runtime time to do something it should not do (used before asserting absence)."""
         await asyncio.sleep(self.settle_delay)
+
+
+class _CaptureHandler(logging.Handler):
+    """Keeps every record it gets."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 def assert_stats(stats: Any, **expected: int) -> None:
