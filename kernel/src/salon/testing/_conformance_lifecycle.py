@@ -37,6 +37,7 @@ class LifecycleConformance(RuntimeHarness):
         """``get(..., lazy=False)`` creates the agent before it returns."""
         rec = Recorder()
         await self.host_agent(runtime, "probe", ProbeAgent, rec)
+        runtime.start()  # a distributed runtime reaches the agent's worker once started
         assert await self.within(runtime.get("probe", "k3", lazy=False)) == AgentId("probe", "k3")
         await self.collect(runtime, rec)
         assert rec.created == [AgentId("probe", "k3")]

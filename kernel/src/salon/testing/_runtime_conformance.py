@@ -87,9 +87,6 @@ class RuntimeConformanceSuite(
         "test_try_get_underlying_agent_instance": (
             "returns the agent object itself, which only exists in the process that hosts the agent"
         ),
-        "test_get_not_lazy_creates_the_agent_at_once": (
-            "RedisAgentRuntime's get(lazy=False) creates the agent only on a worker that hosts its type"
-        ),
         "test_handlers_may_first_wait_on_the_same_future": (
             "the handlers await a future of the test's event loop, which no other process can await"
         ),

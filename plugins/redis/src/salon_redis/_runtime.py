@@ -362,10 +362,11 @@ class RedisAgentRuntime(RedisControl):
     async def get(
         self, id_or_type: AgentId | AgentType | str, /, key: str = "default", *, lazy: bool = True
     ) -> AgentId:
-        """Return the id of agent ``(type, key)``; ``lazy=False`` creates it now if this worker hosts the type.
+        """Return the id of agent ``(type, key)``; ``lazy=False`` creates it now, on whichever worker owns it.
 
         Raises:
             LookupError: no worker registered the type.
+            Exception: with ``lazy=False``, what the agent's factory raised (as ``agent_metadata``).
         """
         if isinstance(id_or_type, AgentId):
             agent_id = id_or_type
@@ -373,8 +374,8 @@ class RedisAgentRuntime(RedisControl):
             agent_id = AgentId(id_or_type.type if isinstance(id_or_type, AgentType) else id_or_type, key)
         if not await self._routing.has_type(agent_id.type):
             raise LookupError(await self._unknown_type(agent_id.type, "get"))
-        if not lazy and agent_id.type in self._instances:
-            await self._agents.get(agent_id)
+        if not lazy:
+            await self.agent_metadata(agent_id)  # made where it lives: here, or on its owner
         return agent_id
 
     async def try_get_underlying_agent_instance(self, id: AgentId, type: type[T] = Agent) -> T:  # type: ignore[assignment]
