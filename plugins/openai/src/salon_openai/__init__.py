@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from salon.hookspecs import Register, hookimpl
 
 if TYPE_CHECKING:
-    from ._client import AzureOpenAIChatCompletionClient, BaseOpenAIChatCompletionClient, OpenAIChatCompletionClient
+    from ._base_client import BaseOpenAIChatCompletionClient
+    from ._client import AzureOpenAIChatCompletionClient, OpenAIChatCompletionClient
     from ._options import AzureOpenAIClientOptions, ModelInfoOptions, OpenAIClientOptions
 
 __version__ = "0.1.0"
@@ -36,7 +37,7 @@ __all__ = [
 
 _LAZY: dict[str, str] = {
     "AzureOpenAIChatCompletionClient": "salon_openai._client",
-    "BaseOpenAIChatCompletionClient": "salon_openai._client",
+    "BaseOpenAIChatCompletionClient": "salon_openai._base_client",
     "OpenAIChatCompletionClient": "salon_openai._client",
     "AzureOpenAIClientOptions": "salon_openai._options",
     "ModelInfoOptions": "salon_openai._options",
