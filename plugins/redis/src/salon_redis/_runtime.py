@@ -130,6 +130,7 @@ class RedisAgentRuntime(RedisControl):
             self._read_mark,
             self._can_release,
             lambda agent_type, index: self._evict(agent_type, index, partitions),
+            lambda stream, entry_id: (stream, entry_id) in self._taken,
         )
         self._pump: asyncio.Task[None] | None = None
         self._pumps: set[asyncio.Task[None]] = set()

@@ -22,7 +22,8 @@ from salon import TRACE_LOGGER_NAME, Agent, AgentId, MessageContext
 
 from ._runtime_delivery import Received, RedisDelivery
 from ._runtime_keys import Keys, partition_of
-from ._runtime_writing import Reply
+from ._runtime_leases import LeaseKeeper
+from ._runtime_writing import Fence, Reply
 
 __all__ = ["RedisCheckpoints"]
 
@@ -31,6 +32,12 @@ _logger = logging.getLogger(TRACE_LOGGER_NAME)
 
 class RedisCheckpoints(RedisDelivery):
     """Saves and restores the state of agents of the checkpointed types; evicts agents whose partition moved.
+
+    A checkpoint goes with the acknowledgement of its message, fenced by the tenure in which the message
+    was read (see the ``F`` operation of ``BATCH``): a worker that stalled past its lease and lost the
+    partition cannot write its older state over the new owner's. When Redis reports such a fenced-off write,
+    this worker logs a warning naming the partition, stops reading it and evicts its agents; the new owner
+    handles the message again from the last committed state.
 
     Args:
         redis: The runtime's client.
@@ -46,6 +53,45 @@ class RedisCheckpoints(RedisDelivery):
         super().__init__(redis, keys, worker_id, **options)
         self._checkpointed = frozenset(checkpointed_types)
         self._restoring: dict[tuple[str, str], asyncio.Task[Agent]] = {}
+
+    _leases: LeaseKeeper  # the runtime's
+
+    # ------------------------------------------------------------------ fencing
+
+    def _fence_of(self, stream: str) -> Fence | None:
+        leases: LeaseKeeper | None = getattr(self, "_leases", None)
+        return None if leases is None else leases.fence_of(stream)
+
+    def _on_fenced(self, fences: Iterable[Fence]) -> None:
+        for fence, generation in fences:
+            found = self._leases.fenced(fence, generation)
+            if found is None:
+                continue
+            agent_type, index, dropped = found
+            _logger.warning(
+                "Worker %s lost %s partition %d (tenure %s) while handling messages of it: it stalled longer than "
+                "its lease. Their checkpoints, acknowledgements and replies were fenced off (not written), and the "
+                "partition's owner handles them again.%s",
+                self._worker_id,
+                agent_type,
+                index,
+                generation.decode(),
+                " Its agents of that partition are dropped here." if dropped else "",
+            )
+
+    def _take_requests(self, entries: list[tuple[str, bytes, dict[bytes, bytes]]]) -> None:
+        """Dispatch only entries of partitions this worker still holds, and only while it runs.
+
+        A read sent before this worker learnt that it lost a partition may return entries of it. They stay
+        pending, for the partition's owner to claim, instead of being handled here in a tenure that is over.
+        Entries claimed while the worker stops stay pending too: it claims them again when it starts.
+        """
+        if not self._running:
+            return
+        leases: LeaseKeeper | None = getattr(self, "_leases", None)
+        if leases is not None and not all(leases.reads(entry[0]) for entry in entries):
+            entries = [entry for entry in entries if leases.reads(entry[0])]
+        super()._take_requests(entries)
 
     # ------------------------------------------------------------------ restore before the first message
 

@@ -141,6 +141,8 @@ class RedisDelivery(RedisWriting):
             self._remote_tokens[extra1] = token
             self._enqueue((SEND, message, sender, recipient, future, token, message_id))
         else:
+            if kind == "P":  # published with a cancelled token: its handlers see it cancelled, as in-process
+                token.cancel()
             self._targets[future] = recipient
             topic_id = self._topic_ids.get((extra1, extra2))
             if topic_id is None:

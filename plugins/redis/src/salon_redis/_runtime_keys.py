@@ -52,6 +52,10 @@ class Keys:
         """The lease of partition ``index`` of ``agent_type``: the owner's worker id, with an expiry."""
         return f"{self.prefix}lease:{agent_type}:{index}"
 
+    def fence(self, agent_type: str, index: int) -> str:
+        """The fence counter of partition ``index`` of ``agent_type``: incremented by every new owner (see ``TAKE``)."""
+        return f"{self.prefix}fence:{agent_type}:{index}"
+
     def inbox(self, worker_id: str) -> str:
         """The stream of RPC replies (and cancellation acknowledgements) for ``worker_id``."""
         return f"{self.prefix}inbox:{worker_id}"

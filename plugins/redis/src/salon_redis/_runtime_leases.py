@@ -16,24 +16,35 @@ from redis.exceptions import RedisError, ResponseError
 from salon import TRACE_LOGGER_NAME
 
 from ._runtime_keys import GROUP, Keys
-from ._runtime_scripts import RELEASE, RENEW, Script
+from ._runtime_scripts import RELEASE, RENEW, TAKE, Script
 from ._runtime_support import execute
 
-__all__ = ["Claimed", "LeaseKeeper"]
+__all__ = ["INBOX_TTL_LEASES", "Claimed", "LeaseKeeper"]
 
 _logger = logging.getLogger(TRACE_LOGGER_NAME)
 
 Claimed = tuple[str, list[tuple[bytes, dict[bytes, bytes]]]]
 """A stream name and the entries claimed from it (left pending by its previous owner)."""
 
+INBOX_TTL_LEASES = 10
+"""A worker's inbox expires this many lease periods after its last heartbeat. Each heartbeat pushes the
+expiry on, so only the inbox of a worker that stopped beating for that long goes: a dead one, or one stalled
+far beyond losing its partitions (it makes its inbox again when it comes back, see ``_recover_lost_keys``)."""
+
+_SWEEP_COUNT = 100
+"""Pending entries idle for a lease period looked at per partition per heartbeat for leftovers (``_sweep``)."""
+
 
 class LeaseKeeper:
     """Takes, renews and gives back the partition leases of one worker.
 
-    Every ``lease_ms / 3`` the worker refreshes its heartbeat, renews what it holds and takes free
-    partitions of each type it hosts up to its fair share, ``ceil(partitions / live hosts)``. Taking a
-    partition claims the entries its previous owner left unacknowledged, which ``on_claimed`` hands to
-    the runtime for redelivery.
+    Every ``lease_ms / 3`` the worker refreshes its heartbeat (and its inbox's expiry), renews what it holds
+    and takes free partitions of each type it hosts up to its fair share, ``ceil(partitions / live hosts)``.
+    Taking a partition claims the entries its previous owner left unacknowledged, which ``on_claimed`` hands
+    to the runtime for redelivery. Each tenure has a generation, the fence its writes carry (see ``TAKE`` and
+    the ``F`` operation of ``BATCH``). The owner also claims, every heartbeat, entries of its partitions idle
+    for a lease period under another consumer: a stalled worker may read a few entries of a partition it
+    lost before it notices, and its acknowledgements of them are fenced off, so nobody else would handle them.
 
     Args:
         redis: The runtime's client.
@@ -46,6 +57,7 @@ class LeaseKeeper:
         can_release: Whether a partition given up at ``mark`` may be released now: no read that
             started before the mark is still running, and nothing read from the stream is unfinished.
         on_moved: Called with ``(agent_type, index)`` when a partition this worker held is another's now.
+        is_taken: Whether this worker still handles ``(stream, entry id)`` (read and not yet acknowledged).
     """
 
     def __init__(
@@ -59,6 +71,7 @@ class LeaseKeeper:
         read_mark: Callable[[], int],
         can_release: Callable[[str, int], bool],
         on_moved: Callable[[str, int], None],
+        is_taken: Callable[[str, bytes], bool] = lambda stream, entry_id: False,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -69,11 +82,16 @@ class LeaseKeeper:
         self._read_mark = read_mark
         self._can_release = can_release
         self._on_moved = on_moved
+        self._is_taken = is_taken
         self._releasing: dict[tuple[str, int], int] = {}  # given up, released once drained
         self._types: list[str] = []
         self._owned: dict[str, set[int]] = {}
         self._renew: Any = Script(redis, RENEW)
         self._release: Any = Script(redis, RELEASE)
+        self._take: Any = Script(redis, TAKE)
+        self._fences: dict[str, tuple[str, bytes]] = {}  # stream -> (fence counter, generation of this tenure)
+        self._partition_of_fence: dict[str, tuple[str, int]] = {}
+        self._partition_of_stream: dict[str, tuple[str, int]] = {}
         self._lock = asyncio.Lock()
         self._left = False
 
@@ -84,6 +102,39 @@ class LeaseKeeper:
     def owns(self, agent_type: str, index: int) -> bool:
         """Whether this worker holds the lease of partition ``index`` of ``agent_type``."""
         return index in self._owned.get(agent_type, ())
+
+    def fence_of(self, stream: str) -> tuple[str, bytes] | None:
+        """The fence of this worker's current (or last) tenure of the partition ``stream``; ``None``: never held."""
+        return self._fences.get(stream)
+
+    def reads(self, stream: str) -> bool:
+        """Whether ``stream`` is a partition this worker holds now (owned, or being given back)."""
+        partition = self._partition_of_stream.get(stream)
+        if partition is None:
+            return False
+        return partition[1] in self._owned.get(partition[0], ()) or partition in self._releasing
+
+    def fenced(self, fence: str, generation: bytes) -> tuple[str, int, bool] | None:
+        """A write of tenure ``generation`` was fenced off: drop the partition if that is still the tenure here.
+
+        Returns ``(agent_type, index, dropped)``: ``dropped`` if this worker held the partition in that tenure
+        until now (it stops reading it and evicts its agents, as when a renewal fails); else it had noticed
+        already, and its agents of the partition are evicted again only if it does not hold it now (an agent
+        made by a read that was in flight when it noticed). ``None``: not a fence of this worker.
+        """
+        partition = self._partition_of_fence.get(fence)
+        if partition is None:
+            return None
+        agent_type, index = partition
+        stream = self._keys.partition(agent_type, index)
+        if self._fences.get(stream) == (fence, generation) and self.reads(stream):
+            self._owned[agent_type].discard(index)
+            self._releasing.pop(partition, None)
+            self._on_moved(agent_type, index)
+            return agent_type, index, True
+        if not self.reads(stream):
+            self._on_moved(agent_type, index)
+        return agent_type, index, False
 
     def forget(self) -> None:
         """Treat every held partition as new, so the next :meth:`tick` claims its pending entries again.
@@ -113,35 +164,87 @@ class LeaseKeeper:
         pipe = self._redis.pipeline(transaction=False)
         pipe.zadd(keys.workers, {self._worker_id: deadline})
         pipe.zremrangebyscore(keys.workers, 0, now)
+        pipe.pexpire(keys.inbox(self._worker_id), INBOX_TTL_LEASES * self._lease_ms)
         for agent_type in self._types:
             pipe.zadd(keys.hosts(agent_type), {self._worker_id: deadline})
             pipe.zremrangebyscore(keys.hosts(agent_type), 0, now)
             pipe.zcard(keys.hosts(agent_type))
         replies = await execute(pipe)
-        hosts = {t: max(1, int(replies[4 + 3 * n])) for n, t in enumerate(self._types)}
+        hosts = {t: max(1, int(replies[5 + 3 * n])) for n, t in enumerate(self._types)}
         await self._renew_owned()
         await self._release_drained()
+        await self._sweep()
         claimed: list[Claimed] = []
+        taken: list[tuple[str, int]] = []
         for agent_type in self._types:
             share = math.ceil(self._partitions / hosts[agent_type])
             owned = self._owned[agent_type]
             if len(owned) > share:
                 self._give_up(agent_type, len(owned) - share)
                 continue
-            if len(owned) == share:
-                continue
+            wanted = share - len(owned)
             for index in self._preferred_order(agent_type):
-                if len(owned) >= share:
+                if wanted <= 0:
                     break
                 if index in owned:
                     continue
-                lease = keys.lease(agent_type, index)
-                taken = await self._redis.set(lease, self._worker_id, nx=True, px=self._lease_ms)
-                if not taken and not await self._renew(keys=[lease], args=[self._worker_id, self._lease_ms]):
+                fence = keys.fence(agent_type, index)
+                generation = await self._take(
+                    keys=[keys.lease(agent_type, index), fence], args=[self._worker_id, self._lease_ms]
+                )
+                if not generation:
                     continue
-                owned.add(index)
-                claimed.append(await self._adopt(keys.partition(agent_type, index)))
+                wanted -= 1
+                taken.append((agent_type, index))
+                stream = keys.partition(agent_type, index)
+                self._fences[stream] = (fence, str(generation).encode())
+                self._partition_of_fence[fence] = self._partition_of_stream[stream] = (agent_type, index)
+                claimed.append(await self._adopt(stream))
+        # Read from now on, not before: the reader would otherwise read an entry with ">" while its claim is in
+        # flight, and the claim would hand it over a second time once its acknowledgement was written.
+        for agent_type, index in taken:
+            self._owned[agent_type].add(index)
         claimed = [c for c in claimed if c[1]]
+        if claimed:
+            self._on_claimed(claimed)
+
+    async def _sweep(self) -> None:
+        """Claim entries of owned partitions left pending for a lease period by a worker that lost them.
+
+        In a partition this worker owns, an entry pending for another consumer can only be left over: read by
+        a stalled worker that lost the partition (its acknowledgement is fenced off) or by one that died. An
+        entry pending for this worker that it no longer handles is left over too: read in an earlier tenure
+        whose acknowledgement was fenced off. Entries this worker still handles are not claimed: their
+        acknowledgement may be written while the claim is in flight, and the claim would hand them over again.
+        """
+        streams = self.streams()
+        if not streams:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xpending_range(stream, GROUP, "-", "+", _SWEEP_COUNT, idle=self._lease_ms)
+        me = self._worker_id.encode()
+        left: dict[str, list[Any]] = {}
+        for stream, pending in zip(streams, await execute(pipe), strict=True):
+            for entry in pending:
+                if entry["consumer"] != me or not self._is_taken(stream, entry["message_id"]):
+                    left.setdefault(stream, []).append(entry["message_id"])
+        if not left:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        for stream, ids in left.items():
+            pipe.xclaim(stream, GROUP, self._worker_id, self._lease_ms, ids)
+        claimed: list[Claimed] = []
+        for stream, entries in zip(left, await execute(pipe), strict=True):
+            entries = [entry for entry in entries if entry is not None and entry[1] is not None]
+            if entries:
+                _logger.warning(
+                    "Worker %s claims %d entries of %s left pending by a worker that lost the partition.",
+                    self._worker_id,
+                    len(entries),
+                    stream,
+                )
+                claimed.append((stream, entries))
         if claimed:
             self._on_claimed(claimed)
 

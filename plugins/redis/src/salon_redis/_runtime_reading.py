@@ -167,18 +167,34 @@ class RedisReading(RedisSending):
             await _let_others_run()  # what was read runs first (handlers, woken callers), queuing their writes
 
     async def _recover_lost_keys(self) -> None:
-        """Join again after Redis lost this namespace (restarted without persistence, or flushed)."""
-        _logger.error(
-            "Worker %s: Redis lost the streams of namespace %r (restarted without persistence, or flushed); "
-            "messages accepted before are lost. Joining again.",
-            self._worker_id,
-            self.namespace,
-        )
-        for agent_type in self._checkpointed:  # their checkpoints are gone too: start them afresh, as a new owner
-            for index in range(self._partitions):
-                self._evict(agent_type, index, self._partitions)
+        """Join again after a stream this worker reads is gone.
+
+        Either only this worker's inbox expired (it was away longer than its inbox lives: stopped, or
+        paused) and the namespace is intact, or Redis lost the namespace (restarted without persistence,
+        or flushed). Only the second loses messages and checkpoints.
+        """
         try:
-            await self._routing.restore()
+            namespace_intact = bool(await self._redis.exists(self._keys.types))
+        except RedisError:
+            namespace_intact = False
+        if namespace_intact:
+            _logger.warning(
+                "Worker %s: its inbox expired while it was away (longer than 10 lease periods); joining again.",
+                self._worker_id,
+            )
+        else:
+            _logger.error(
+                "Worker %s: Redis lost the streams of namespace %r (restarted without persistence, or flushed); "
+                "messages accepted before are lost. Joining again.",
+                self._worker_id,
+                self.namespace,
+            )
+            for agent_type in self._checkpointed:  # their checkpoints are gone too: start them afresh, as a new owner
+                for index in range(self._partitions):
+                    self._evict(agent_type, index, self._partitions)
+        try:
+            if not namespace_intact:
+                await self._routing.restore()
             await self._join()
         except RedisError as e:
             _logger.warning("Worker %s could not join again yet (%s); retrying.", self._worker_id, e)

@@ -6,7 +6,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-__all__ = ["BATCH", "RELEASE", "RENEW", "STALE", "Script"]
+__all__ = ["BATCH", "RELEASE", "RENEW", "STALE", "TAKE", "Script"]
 
 RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -24,6 +24,24 @@ return 0
 """
 """Give a lease back only if this worker holds it, so a late release never frees someone else's."""
 
+TAKE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('INCR', KEYS[2])
+end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('GET', KEYS[2])) or redis.call('INCR', KEYS[2])
+end
+return 0
+"""
+"""Take a free lease, or keep one this worker holds already; return its fencing generation (``0``: not taken).
+
+``KEYS``: the lease and its fence counter; ``ARGV``: worker id, ms. Every new acquisition increments the
+counter, in the same script, so a generation names one owner's tenure: a write made under an older one
+(see the ``F`` operation of :data:`BATCH`) comes from a worker that lost the partition since, even when that
+same worker holds the lease again now. A lease this worker still holds keeps its generation (the tenure goes on).
+"""
+
 BATCH = """
 if ARGV[1] ~= '' and ('v' .. (redis.call('GET', KEYS[3]) or '')) ~= ARGV[1] then
   return -1
@@ -36,12 +54,40 @@ end
 local pending = 0
 local acks = {}
 local order = {}
+local fenced = false
+local checked = {}
+local lost = {}
+local inboxes = {}
 local i = 3
 local n = #ARGV
 while i <= n do
   local op = string.sub(ARGV[i], 1, 1)
   local key = KEYS[tonumber(string.sub(ARGV[i], 2))]
-  if op == 'K' or op == 'k' then
+  if op == 'F' then
+    if key == nil then
+      fenced = false
+      i = i + 1
+    else
+      local tenure = ARGV[i] .. '/' .. ARGV[i + 1]
+      local held = checked[tenure]
+      if held == nil then
+        held = redis.call('GET', key) == ARGV[i + 1]
+        checked[tenure] = held
+        if not held then
+          lost[#lost + 1] = key
+          lost[#lost + 1] = ARGV[i + 1]
+        end
+      end
+      fenced = not held
+      i = i + 2
+    end
+  elseif fenced and op ~= 'A' and op ~= 'C' then
+    if op == 'R' then
+      i = i + 3
+    else
+      i = i + 2
+    end
+  elseif op == 'K' or op == 'k' then
     local group = ARGV[i]
     if acks[group] == nil then
       acks[group] = {}
@@ -55,6 +101,12 @@ while i <= n do
     i = i + 2
   elseif op == 'R' then
     redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'h', ARGV[i + 1], 'd', ARGV[i + 2])
+    if inboxes[key] == nil then
+      inboxes[key] = true
+      if redis.call('PTTL', key) == -1 then
+        redis.call('PEXPIRE', key, '600000')
+      end
+    end
     i = i + 3
   elseif op == 'C' then
     seq = seq + 1
@@ -82,6 +134,9 @@ end
 if pending ~= 0 then
   redis.call('INCRBY', KEYS[2], pending)
 end
+if #lost > 0 then
+  return lost
+end
 return 1
 """
 """Every write of one batch of the ordered writer, atomically, in one round trip and one command.
@@ -98,7 +153,24 @@ entry, counted off ``pending`` (``K``) only if the ``XACK`` removed it, so a red
 once (acknowledgements are gathered per stream and run last, one ``XACK`` and one ``XDEL`` for up to 1,000
 entries: the script is atomic, so their place in it is invisible), ``S value`` a checkpoint. ``pending``
 changes once, by the net count, so nobody sees it pass through zero while a handler's publishes replace
-its acknowledged message.
+its acknowledged message. A reply that creates an inbox (its worker is gone and its inbox expired) gives it
+a ten-minute expiry, so late replies to a dead worker do not stay forever; a live worker refreshes its own.
+
+**Fencing.** ``F fence generation`` (the fence counter of a partition, see :data:`TAKE`) makes the ``S``,
+``R``, ``K`` and ``k`` operations that follow, up to the next ``F``, conditional: they are applied only if
+the counter still holds ``generation``, the tenure in which this worker read the message they settle. An
+``F`` without a key ends the condition. A stalled worker whose partition another worker took meanwhile
+(and claimed its unacknowledged entries) therefore can neither write an older checkpoint over the new
+owner's, nor acknowledge an entry the new owner handles, nor answer for it: those writes are skipped, and
+the new owner handles the message again (at-least-once) and replies. ``A`` and ``C`` are never fenced: what a
+handler sent or published is written, as a crash after its write would have left it. Each distinct
+``(fence, generation)`` costs one ``GET`` per batch, however many operations it guards. A generation rather
+than the lease's owner: the owner check would pass again once the same worker took the lease back, while
+its stale writes were still queued (the classic ABA of leases); a lease that merely expired with nobody
+taking it keeps its generation, and the late writes are still the newest, so they are applied.
+
+Returns ``STALE``, ``1``, or, when fenced operations were skipped, a flat list ``[fence, generation, ...]``
+of the tenures that were over (the worker then drops those partitions and their agents).
 """
 
 STALE = -1

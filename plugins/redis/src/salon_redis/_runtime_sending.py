@@ -230,6 +230,12 @@ class RedisSending(RedisCheckpoints):
         Returns once the message is stored in Redis for every recipient (or queued here until
         ``start()``). Recipients are fixed when the message is published.
 
+        ``cancellation_token`` reaches the handlers as in-process, where they share the publisher's token:
+        a token cancelled before the message is written to Redis (already when this is called, or while
+        the message waits in this worker's write queue) is delivered cancelled, so every recipient's
+        ``ctx.cancellation_token.is_cancelled()`` is true, and what a handler links to it (a model call)
+        is cancelled at once. A token cancelled after the write does not reach handlers on other workers.
+
         Raises:
             ValueError: the message's type cannot be serialized.
         """
@@ -246,7 +252,7 @@ class RedisSending(RedisCheckpoints):
                     delivery_stage=DeliveryStage.SEND,
                 )
             )
-        item = (message, sender, topic_id, message_id, encoded)
+        item = (message, sender, topic_id, message_id, encoded, cancellation_token)
         if self._last_turn is not None:  # a send before this one waits for a lookup: queue after it
             turn = self._take_turn()
             try:
@@ -289,11 +295,13 @@ class RedisSending(RedisCheckpoints):
         return self._routing.version
 
     def _publish_entries(self, item: Any) -> list[tuple[str, bytes, bytes]]:
-        _, sender, topic_id, message_id, (type_name, content_type, payload) = item
+        _, sender, topic_id, message_id, (type_name, content_type, payload), token = item
         types = self._routing.types
         sender_text = "" if sender is None else str(sender)
         # The header is the same JSON list for every recipient but for its type and key: encode the rest once.
-        head = json.dumps(["p", message_id])[:-1]
+        # Kind "P": published with a token cancelled before this write; the recipients' tokens start cancelled.
+        kind = "P" if token is not None and token.is_cancelled() else "p"
+        head = json.dumps([kind, message_id])[:-1]
         tail = json.dumps([sender_text, type_name, content_type, topic_id.type, topic_id.source])[1:]
         entries: list[tuple[str, bytes, bytes]] = []
         # Type subscriptions key every recipient by the topic's source: one key, one partition for all of them.

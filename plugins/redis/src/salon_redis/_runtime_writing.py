@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -22,7 +23,7 @@ from ._runtime_connection import DirectConnection, HashedScript
 from ._runtime_keys import Keys
 from ._runtime_scripts import BATCH, STALE
 
-__all__ = ["BATCH_SCRIPT", "INBOX_MAXLEN", "RedisWriting", "Reply", "Write"]
+__all__ = ["BATCH_SCRIPT", "INBOX_MAXLEN", "Fence", "RedisWriting", "Reply", "TakenEntries", "Write"]
 
 _logger = logging.getLogger(TRACE_LOGGER_NAME)
 
@@ -39,13 +40,47 @@ Write = tuple[str, Any, "asyncio.Future[Any] | None"]
 """A queued write: ``(kind, item, future)``. Kinds: ``"send"`` (item: stream, header, payload),
 ``"publish"`` (item: the publish, resolved to recipients when written), ``"cancel"`` (item: stream and
 header), ``"ack"`` (item: stream, entry id, whether it is counted in ``pending``, optional reply
-(inbox, header, payload), optional checkpoint key and state). The future learns the write's outcome.
+(inbox, header, payload), optional checkpoint key and state, the :data:`Fence` of the tenure the entry
+was read in, if any). The future learns the write's outcome.
 
-Entries have two fields: ``h``, a JSON list (the kind first: ``s`` send, ``p`` publish, ``c`` cancel;
-replies ``o`` result, ``e`` error, ``x`` cancelled), and ``d``, the serialized message or result."""
+Entries have two fields: ``h``, a JSON list (the kind first: ``s`` send, ``p`` publish, ``P`` publish whose
+token was cancelled before it was written, ``c`` cancel; replies ``o`` result, ``e`` error, ``x`` cancelled),
+and ``d``, the serialized message or result."""
 
 Reply = tuple[str, bytes, bytes]
 """A reply to write: the caller's inbox, the entry's header and its payload."""
+
+Fence = tuple[str, bytes]
+"""A partition's fence counter and the generation (tenure) under which this worker read an entry of it."""
+
+
+class TakenEntries(set[tuple[str, bytes]]):
+    """Entries read and not yet acknowledged in Redis, each with the fence of the tenure it was read in.
+
+    The fence is looked up when the entry is taken (dispatched), not when it is acknowledged: a worker that
+    lost a partition and took it back meanwhile must not settle an entry of its old tenure as one of the new.
+
+    Args:
+        fence_of: The current fence of a stream (``None``: not a leased partition, or not known).
+    """
+
+    def __init__(self, fence_of: Callable[[str], Fence | None]) -> None:
+        super().__init__()
+        self._fence_of = fence_of
+        self.fences: dict[tuple[str, bytes], Fence] = {}
+
+    def add(self, entry: tuple[str, bytes]) -> None:
+        """Take ``(stream, entry id)``, remembering the stream's fence now."""
+        super().add(entry)
+        fence = self._fence_of(entry[0])
+        if fence is not None:
+            self.fences[entry] = fence
+
+    def discard(self, entry: object) -> None:
+        """Forget ``(stream, entry id)`` (acknowledged, or left pending for redelivery)."""
+        super().discard(entry)
+        if self.fences:
+            self.fences.pop(entry, None)  # type: ignore[call-overload]
 
 
 class RedisWriting(SingleThreadedAgentRuntime):
@@ -66,7 +101,7 @@ class RedisWriting(SingleThreadedAgentRuntime):
         self._worker_id = worker_id
         self._reply_timeout = reply_timeout
         self._writes_connection = DirectConnection(redis.connection_pool, reply_timeout)
-        self._taken: set[tuple[str, bytes]] = set()  # entries read and not yet acknowledged in Redis
+        self._taken = TakenEntries(self._fence_of)  # entries read and not yet acknowledged in Redis
         self._writes: list[Write] = []
         self._writer: asyncio.Task[None] | None = None
         self._writing: list[Write] = []  # the batch being written now
@@ -82,7 +117,8 @@ class RedisWriting(SingleThreadedAgentRuntime):
         reply: Reply | None,
         checkpoint: tuple[str, bytes] | None = None,
     ) -> None:
-        self._write(("ack", (stream, entry_id, counted, reply, checkpoint), None))
+        fence = self._taken.fences.get((stream, entry_id))
+        self._write(("ack", (stream, entry_id, counted, reply, checkpoint, fence), None))
 
     def _write(self, op: Write) -> None:
         """Queue a write; one task writes everything queued meanwhile in one transaction, in order.
@@ -103,7 +139,7 @@ class RedisWriting(SingleThreadedAgentRuntime):
                 batch, self._writes = self._writes, []
                 self._writing = batch
                 try:
-                    await self._write_batch(batch)
+                    result = await self._write_batch(batch)
                 except (RedisError, ValueError) as e:
                     self._write_failed = isinstance(e, RedisError)
                     self._writes[:0] = self._after_failed_write(batch, e)
@@ -114,19 +150,29 @@ class RedisWriting(SingleThreadedAgentRuntime):
                 finally:
                     self._writing = []
                 retry_delay = 0.05
-                self._batch_written(batch)
+                self._batch_written(batch, result)
         finally:
             self._writing = []
             self._writer = None
             self._check_progress()
 
-    def _batch_written(self, batch: list[Write]) -> None:
+    def _batch_written(self, batch: list[Write], result: Any) -> None:
         self._write_failed = False
         for kind, item, future in batch:
             if kind == "ack":
-                self._taken.discard((item[0], item[1]))
+                self._taken.discard((item[0], item[1]))  # fenced off or not: this worker is done with it
             elif kind != "send" and future is not None and not future.done():
                 future.set_result(None)  # a send's future is its caller's, resolved by the reply
+        if isinstance(result, list):  # the script skipped the writes of tenures that are over
+            self._on_fenced([(_text(result[n]), _bytes(result[n + 1])) for n in range(0, len(result) - 1, 2)])
+
+    def _on_fenced(self, fences: Iterable[Fence]) -> None:
+        """Another worker took these partitions: drop them here (the runtime provides it)."""
+        raise NotImplementedError
+
+    def _fence_of(self, stream: str) -> Fence | None:
+        """The fence of the tenure in which this worker reads ``stream`` now (the runtime provides it)."""
+        return None
 
     # The reader carries writes: after a read, what the messages it read caused (replies, acknowledgements,
     # a sequential caller's next send) is queued while the reader lets them run, then goes to Redis in the
@@ -167,7 +213,7 @@ class RedisWriting(SingleThreadedAgentRuntime):
         if isinstance(result, BaseException) or result == STALE:
             self._writes[:0] = batch
         else:
-            self._batch_written(batch)
+            self._batch_written(batch, result)
         self._release_writes()
         self._check_progress()
 
@@ -188,17 +234,19 @@ class RedisWriting(SingleThreadedAgentRuntime):
                 retry.append(op)
         return retry
 
-    async def _write_batch(self, batch: list[Write]) -> None:
+    async def _write_batch(self, batch: list[Write]) -> Any:
         """Write the batch with one :data:`BATCH` script: one command, one round trip, all or nothing.
 
         Publishes are resolved against this worker's copy of the routing table; the script refuses the
         batch when the cluster's routing version moved since, and it is resolved again after a reload.
+        Returns what the script returned (``1``, or the tenures whose writes it fenced off).
         """
         has_publish = any(kind == "publish" for kind, _, _ in batch)
         for _ in range(_STALE_RETRIES):
             keys, args = self._batch_args(batch, has_publish)
-            if await self._writes_connection.run_script(BATCH_SCRIPT, keys, args) != STALE:
-                return
+            result = await self._writes_connection.run_script(BATCH_SCRIPT, keys, args)
+            if result != STALE:
+                return result
             await self._sync_routing()
         raise ValueError("The cluster's subscriptions kept changing while a batch of publishes was written.")
 
@@ -215,9 +263,13 @@ class RedisWriting(SingleThreadedAgentRuntime):
 
         ops: list[str | bytes] = []
         adds = 0
+        fenced_by: Fence | None = None  # the fence the F operation emitted last puts on what follows
         for kind, item, _ in batch:
             if kind == "ack":
-                stream, entry_id, is_counted, reply, checkpoint = item
+                stream, entry_id, is_counted, reply, checkpoint, fence = item
+                if fence != fenced_by:  # emitted only when it changes: a batch of one partition's acks has one
+                    ops += (b"F",) if fence is None else (b"F" + index(fence[0]), fence[1])
+                    fenced_by = fence
                 if checkpoint is not None:  # the agent's state after this message, committed with its ack
                     ops += (b"S" + index(checkpoint[0]), checkpoint[1])
                 if reply is not None:
@@ -244,3 +296,11 @@ class RedisWriting(SingleThreadedAgentRuntime):
     def _publish_entries(self, item: Any) -> list[tuple[str, bytes, bytes]]:
         """The stream entries of one publish, one per recipient (the runtime provides it)."""
         raise NotImplementedError
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
