@@ -57,7 +57,6 @@ local order = {}
 local fenced = false
 local checked = {}
 local lost = {}
-local inboxes = {}
 local i = 3
 local n = #ARGV
 while i <= n do
@@ -100,12 +99,11 @@ while i <= n do
     redis.call('SET', key, ARGV[i + 1])
     i = i + 2
   elseif op == 'R' then
-    redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'h', ARGV[i + 1], 'd', ARGV[i + 2])
-    if inboxes[key] == nil then
-      inboxes[key] = true
-      if redis.call('PTTL', key) == -1 then
-        redis.call('PEXPIRE', key, '600000')
-      end
+    -- The inbox normally exists (its worker's heartbeat keeps it): one call. A reply that makes it (its worker
+    -- is gone) gives it an expiry, so that late replies to a dead worker do not keep a stream for ever.
+    if not redis.call('XADD', key, 'NOMKSTREAM', 'MAXLEN', '~', '100000', '*', 'h', ARGV[i + 1], 'd', ARGV[i + 2]) then
+      redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', 'h', ARGV[i + 1], 'd', ARGV[i + 2])
+      redis.call('PEXPIRE', key, '600000')
     end
     i = i + 3
   elseif op == 'C' then
