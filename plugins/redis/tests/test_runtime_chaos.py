@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from worker_processes import serve_until_stdin_closes, start_worker
 
 from salon import AgentId, MessageContext, RoutedAgent, TopicId, TypeSubscription, message_handler
 from salon_redis import RedisAgentRuntime
@@ -69,24 +70,11 @@ async def _serve(url: str, namespace: str, log: Any) -> None:
         url, namespace=namespace, worker_id=f"w-{os.getpid()}", lease_ms=LEASE_MS, checkpointed_types=["acc"]
     )
     await Accumulator.register(runtime, "acc", lambda: Accumulator(log))
-    await runtime.start()
-    print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await runtime.close()
+    await serve_until_stdin_closes(runtime)
 
 
 def _start(url: str, namespace: str, log: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, __file__, url, namespace, str(log)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "ready", proc.communicate(timeout=10)[1]
-    return proc
+    return start_worker(__file__, url, namespace, str(log))
 
 
 async def _when_handling(log: Path, message_ids: set[str]) -> None:

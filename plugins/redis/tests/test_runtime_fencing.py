@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import subprocess
 import sys
 import threading
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import redis
 import redis.asyncio
+from worker_processes import run_worker, serve_until_stdin_closes, start_worker
 
 from salon import AgentId, MessageContext, RoutedAgent, message_handler
 from salon_redis import RedisAgentRuntime
@@ -78,24 +78,7 @@ async def _serve(url: str, namespace: str, worker_id: str) -> None:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
     runtime = _runtime(url, namespace, worker_id)
     await Counter.register(runtime, "counter", lambda: Counter(worker_id))
-    await runtime.start()
-    print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await runtime.close()
-
-
-def _start_worker(url: str, namespace: str, worker_id: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, __file__, url, namespace, worker_id],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "ready", proc.communicate(timeout=10)[1]
-    return proc
+    await serve_until_stdin_closes(runtime)
 
 
 async def _line_containing(stream: Any, text: str) -> str:
@@ -126,7 +109,7 @@ def _collect(stream: Any) -> list[str]:
 
 async def test_a_worker_that_stalled_past_its_lease_cannot_write_over_the_new_owners_state(redis_url: str) -> None:
     namespace = f"fence-{uuid.uuid4().hex[:8]}"
-    stalling = _start_worker(redis_url, namespace, "stalling")
+    stalling = start_worker(__file__, redis_url, namespace, "stalling")
     logs = _collect(stalling.stderr)
     client = _runtime(redis_url, namespace, "client")  # hosts nothing: it only calls
     successor = _runtime(redis_url, namespace, "successor")
@@ -208,4 +191,4 @@ async def test_a_write_of_an_older_tenure_is_fenced_off_even_when_the_same_worke
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(sys.argv[1], sys.argv[2], sys.argv[3]))
+    run_worker(_serve)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
 
 import redis
+from worker_processes import READY, run_worker, start_worker
 
 from salon import AgentId, MessageContext, RoutedAgent, message_handler, try_get_known_serializers_for_type
 from salon_redis import RedisAgentRuntime
@@ -49,7 +49,7 @@ async def _ping_forever(url: str, namespace: str, worker_id: str) -> None:
     runtime = RedisAgentRuntime(url, namespace=namespace, worker_id=worker_id, lease_ms=LEASE_MS, rpc_timeout=2)
     runtime.add_message_serializer(try_get_known_serializers_for_type(Ping))
     await runtime.start()
-    print("ready", flush=True)
+    print(READY, flush=True)
     n = 0
     while True:
         n += 1
@@ -61,16 +61,7 @@ async def _ping_forever(url: str, namespace: str, worker_id: str) -> None:
 
 
 def _start_pinger(url: str, namespace: str, worker_id: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, __file__, url, namespace, worker_id],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    assert line.strip() == "ready", proc.communicate(timeout=10)[1]
-    return proc
+    return start_worker(__file__, url, namespace, worker_id)
 
 
 async def _next_pong(proc: subprocess.Popen[str]) -> int:
@@ -165,4 +156,4 @@ def test_a_late_reply_to_a_dead_worker_does_not_make_an_inbox_that_stays(client:
 
 
 if __name__ == "__main__":
-    asyncio.run(_ping_forever(sys.argv[1], sys.argv[2], sys.argv[3]))
+    run_worker(_ping_forever)

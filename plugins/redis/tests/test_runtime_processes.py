@@ -13,13 +13,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from dataclasses import dataclass, field
 
 import pytest
 import redis
 import redis.asyncio
+from worker_processes import run_worker, serve_until_stdin_closes, start_worker, stop_worker
 
 from salon import (
     AgentId,
@@ -133,39 +133,12 @@ LEASE_MS = 900
 async def _serve(url: str, namespace: str, role: str) -> None:
     runtime = RedisAgentRuntime(url, namespace=namespace, worker_id=f"{role}-{os.getpid()}", lease_ms=LEASE_MS)
     await Member.register(runtime, role, Member)
-    await runtime.start()
-    print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await runtime.close()
+    await serve_until_stdin_closes(runtime)
 
 
 def _start_worker(url: str, namespace: str, role: str, *, hang: bool = False) -> subprocess.Popen[str]:
-    env = dict(os.environ, SALON_TEST_URL=url, SALON_TEST_NAMESPACE=namespace)
-    if hang:
-        env["SALON_TEST_HANG"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, __file__, url, namespace, role],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if line.strip() != "ready":
-        proc.kill()
-        pytest.fail(f"worker {role} did not start: {line!r} {proc.communicate(timeout=10)[1]}")
-    return proc
-
-
-def _stop_worker(proc: subprocess.Popen[str]) -> str:
-    try:
-        _, stderr = proc.communicate(input="", timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, stderr = proc.communicate()
-    return stderr
+    env = {"SALON_TEST_URL": url, "SALON_TEST_NAMESPACE": namespace, **({"SALON_TEST_HANG": "1"} if hang else {})}
+    return start_worker(__file__, url, namespace, role, env=env)
 
 
 async def test_two_worker_processes_exchange_rpc_and_publish(redis_url: str) -> None:
@@ -205,7 +178,7 @@ async def test_two_worker_processes_exchange_rpc_and_publish(redis_url: str) -> 
                 await client.send_message(Ask("x"), AgentId("gamma", "k"))
     finally:
         await client.close()
-        errors = [_stop_worker(proc) for proc in workers]
+        errors = [stop_worker(proc) for proc in workers]
     assert [proc.returncode for proc in workers] == [0, 0], errors
 
 
@@ -241,7 +214,7 @@ async def test_a_type_hosted_by_two_processes_is_split_between_them(redis_url: s
                     assert answer.pids == [owners[partition_of(key, 8)]]
     finally:
         await client.close()
-        errors = [_stop_worker(proc) for proc in (first, second) if proc is not None]
+        errors = [stop_worker(proc) for proc in (first, second) if proc is not None]
     assert [proc.returncode for proc in (first, second) if proc is not None] == [0, 0], errors
 
 
@@ -273,9 +246,9 @@ async def test_messages_of_a_sigkilled_worker_are_redelivered_to_the_next_owner(
         await client.close()
         jobs.close()
         if survivor is not None:
-            errors = _stop_worker(survivor)
+            errors = stop_worker(survivor)
             assert survivor.returncode == 0, errors
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(sys.argv[1], sys.argv[2], sys.argv[3]))
+    run_worker(_serve)

@@ -10,18 +10,20 @@ Run as a script, this module is a worker: ``python test_runtime_remote_state.py 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
-import sys
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pytest
 import redis.asyncio
+from worker_processes import run_worker, serve_until_stdin_closes, start_worker, stop_worker
 
 from salon import AgentId, DefaultInterventionHandler, MessageContext, RoutedAgent, message_handler
 from salon.exceptions import NotAccessibleError, UndeliverableException
@@ -97,7 +99,7 @@ LEASE_MS = 900
 """Short leases, so that a stopped or killed owner's partitions move within about a second."""
 
 
-async def _worker(url: str, namespace: str, name: str, **options: Any) -> RedisAgentRuntime:
+async def _worker(url: str, namespace: str, name: str, *, start: bool = True, **options: Any) -> RedisAgentRuntime:
     runtime = RedisAgentRuntime(
         url, namespace=namespace, worker_id=name, lease_ms=LEASE_MS, checkpointed_types=["kept"], **options
     )
@@ -105,8 +107,25 @@ async def _worker(url: str, namespace: str, name: str, **options: Any) -> RedisA
     await Counter.register(runtime, "kept", Counter)
     await Broken.register(runtime, "broken", Broken)
     await Opaque.register(runtime, "opaque", Opaque)
-    await runtime.start()
+    if start:
+        await runtime.start()
     return runtime
+
+
+@contextlib.asynccontextmanager
+async def _owner_and_client(
+    url: str, namespace: str, **owner_options: Any
+) -> AsyncIterator[tuple[RedisAgentRuntime, RedisAgentRuntime]]:
+    """A worker named ``owner`` that hosts the test types, and a client that hosts nothing; both closed after."""
+    owner = await _worker(url, namespace, "owner", **owner_options)
+    try:
+        client = await _client(url, namespace)
+        try:
+            yield owner, client
+        finally:
+            await client.close()
+    finally:
+        await owner.close()
 
 
 async def _client(url: str, namespace: str, **options: Any) -> RedisAgentRuntime:
@@ -131,10 +150,8 @@ def _namespace() -> str:
 
 async def test_state_and_metadata_of_an_agent_on_another_worker(redis_url: str) -> None:
     namespace = _namespace()
-    owner = await _worker(redis_url, namespace, "owner")
-    client = await _client(redis_url, namespace)
-    agent = AgentId("counter", "k")
-    try:
+    async with _owner_and_client(redis_url, namespace) as (owner, client):
+        agent = AgentId("counter", "k")
         async with asyncio.timeout(20):
             # created on demand by the owner, as in-process
             assert await client.agent_save_state(agent) == {"count": 0, "pid": os.getpid()}
@@ -157,9 +174,6 @@ async def test_state_and_metadata_of_an_agent_on_another_worker(redis_url: str) 
             assert instance.count == 11
             assert "fresh" in owner._instances["counter"]
             await client.stop_when_idle()  # the control requests were counted and acknowledged
-    finally:
-        await client.close()
-        await owner.close()
 
 
 async def test_a_worker_that_hosts_the_type_reaches_the_partition_owner(redis_url: str) -> None:
@@ -185,10 +199,8 @@ async def test_a_worker_that_hosts_the_type_reaches_the_partition_owner(redis_ur
 
 async def test_a_state_call_comes_after_the_messages_sent_before_it(redis_url: str) -> None:
     namespace = _namespace()
-    owner = await _worker(redis_url, namespace, "owner")
-    client = await _client(redis_url, namespace)
-    agent = AgentId("counter", "k")
-    try:
+    async with _owner_and_client(redis_url, namespace) as (_owner, client):
+        agent = AgentId("counter", "k")
         async with asyncio.timeout(20):
             assert await client.send_message(Add(), agent) == 1
             # A sequential agent handles one message at a time: the save waits for the three before it.
@@ -201,9 +213,6 @@ async def test_a_state_call_comes_after_the_messages_sent_before_it(redis_url: s
             await asyncio.sleep(0)
             assert await client.send_message(Add(), agent) == 101
             await load
-    finally:
-        await client.close()
-        await owner.close()
 
 
 async def test_a_checkpointed_agent_loads_into_its_checkpoint_and_restores_from_it(redis_url: str) -> None:
@@ -258,10 +267,8 @@ class SeenBySlowInterventions(DefaultInterventionHandler):
 async def test_intervention_handlers_see_messages_but_not_state_calls(redis_url: str) -> None:
     namespace = _namespace()
     interventions = SeenBySlowInterventions()
-    owner = await _worker(redis_url, namespace, "owner", intervention_handlers=[interventions])
-    client = await _client(redis_url, namespace)
-    agent = AgentId("counter", "k")
-    try:
+    async with _owner_and_client(redis_url, namespace, intervention_handlers=[interventions]) as (_owner, client):
+        agent = AgentId("counter", "k")
         async with asyncio.timeout(10):
             add = asyncio.ensure_future(client.send_message(Add(), agent))
             await asyncio.sleep(0)
@@ -274,17 +281,12 @@ async def test_intervention_handlers_see_messages_but_not_state_calls(redis_url:
                 "description": "counts what it is sent",
             }
             assert interventions.seen == ["send Add", "response 1"]
-    finally:
-        await client.close()
-        await owner.close()
 
 
 async def test_an_unknown_type_is_refused_at_once(redis_url: str) -> None:
     namespace = _namespace()
-    owner = await _worker(redis_url, namespace, "owner")
-    client = await _client(redis_url, namespace)
-    ghost = AgentId("ghost", "k")
-    try:
+    async with _owner_and_client(redis_url, namespace) as (owner, client):
+        ghost = AgentId("ghost", "k")
         async with asyncio.timeout(10):
             with pytest.raises(
                 LookupError, match=r"call agent_save_state on an agent of agent type 'ghost'.*registered: .*'counter'"
@@ -296,16 +298,11 @@ async def test_an_unknown_type_is_refused_at_once(redis_url: str) -> None:
                 await client.agent_metadata(ghost)
             with pytest.raises(LookupError, match="'ghost'"):
                 await owner.agent_save_state(ghost)
-    finally:
-        await client.close()
-        await owner.close()
 
 
 async def test_errors_of_the_agent_reach_the_caller_with_their_type(redis_url: str) -> None:
     namespace = _namespace()
-    owner = await _worker(redis_url, namespace, "owner")
-    client = await _client(redis_url, namespace)
-    try:
+    async with _owner_and_client(redis_url, namespace) as (owner, client):
         async with asyncio.timeout(10):
             with pytest.raises(StateError, match="no state today") as caught:
                 await client.agent_save_state(AgentId("broken", "k"))
@@ -324,9 +321,6 @@ async def test_errors_of_the_agent_reach_the_caller_with_their_type(redis_url: s
             with pytest.raises(ValueError, match="over max_message_bytes"):
                 await client.agent_load_state(AgentId("counter", "k"), {"blob": "x" * (9 * 1024 * 1024)})
             await client.stop_when_idle()  # every request was answered and acknowledged
-    finally:
-        await client.close()
-        await owner.close()
 
 
 async def test_without_a_live_owner_rpc_timeout_ends_the_wait(redis_url: str) -> None:
@@ -362,34 +356,9 @@ async def test_without_a_live_owner_rpc_timeout_ends_the_wait(redis_url: str) ->
 # ---------------------------------------------------------------------- the owner in another process
 
 
-def _start_worker(url: str, namespace: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, __file__, url, namespace],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if line.strip() != "ready":
-        proc.kill()
-        pytest.fail(f"worker did not start: {line!r} {proc.communicate(timeout=10)[1]}")
-    return proc
-
-
-def _stop_worker(proc: subprocess.Popen[str]) -> str:
-    try:
-        _, stderr = proc.communicate(input="", timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, stderr = proc.communicate()
-    return stderr
-
-
 async def test_state_of_an_agent_in_a_worker_process_and_after_it_was_killed(redis_url: str) -> None:
     namespace = _namespace()
-    doomed = await asyncio.to_thread(_start_worker, redis_url, namespace)
+    doomed = await asyncio.to_thread(start_worker, __file__, redis_url, namespace)
     client = await _client(redis_url, namespace)
     counter, kept = AgentId("counter", "k"), AgentId("kept", "k")
     survivor: subprocess.Popen[str] | None = None
@@ -412,7 +381,7 @@ async def test_state_of_an_agent_in_a_worker_process_and_after_it_was_killed(red
             saved = asyncio.ensure_future(client.agent_save_state(kept))
             await asyncio.sleep(0.2)
             assert not saved.done()
-            survivor = await asyncio.to_thread(_start_worker, redis_url, namespace)
+            survivor = await asyncio.to_thread(start_worker, __file__, redis_url, namespace)
             assert await saved == {"count": 4, "pid": survivor.pid}, "restored from the checkpoint there"
             assert await client.agent_save_state(counter) == {"count": 0, "pid": survivor.pid}, "not checkpointed"
     finally:
@@ -420,16 +389,13 @@ async def test_state_of_an_agent_in_a_worker_process_and_after_it_was_killed(red
         if doomed.poll() is None:
             doomed.kill()
             doomed.communicate()
-        errors = _stop_worker(survivor) if survivor is not None else ""
+        errors = stop_worker(survivor) if survivor is not None else ""
     assert survivor is not None and survivor.returncode == 0, errors
 
 
 async def _serve(url: str, namespace: str) -> None:
-    runtime = await _worker(url, namespace, f"worker-{os.getpid()}")
-    print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await runtime.close()
+    await serve_until_stdin_closes(await _worker(url, namespace, f"worker-{os.getpid()}", start=False))
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(sys.argv[1], sys.argv[2]))
+    run_worker(_serve)

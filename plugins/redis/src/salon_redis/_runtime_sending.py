@@ -113,15 +113,7 @@ class RedisSending(RedisCheckpoints):
             message_id = message_id or self._next_message_id()
             type_name, content_type, payload = self._check_size(encode_message(self._serialization_registry, message))
             if _event_logger.isEnabledFor(logging.INFO):
-                _event_logger.info(
-                    MessageEvent(
-                        payload=message,
-                        sender=sender,
-                        receiver=recipient,
-                        kind=MessageKind.DIRECT,
-                        delivery_stage=DeliveryStage.SEND,
-                    )
-                )
+                _log_sent(message, sender, recipient, MessageKind.DIRECT)
             request_id, stream, future = self._queue_send(
                 message_id, recipient, sender, type_name, content_type, payload
             )
@@ -243,15 +235,7 @@ class RedisSending(RedisCheckpoints):
         message_id = message_id or self._next_message_id()
         encoded = self._check_size(encode_message(self._serialization_registry, message))
         if _event_logger.isEnabledFor(logging.INFO):
-            _event_logger.info(
-                MessageEvent(
-                    payload=message,
-                    sender=sender,
-                    receiver=topic_id,
-                    kind=MessageKind.PUBLISH,
-                    delivery_stage=DeliveryStage.SEND,
-                )
-            )
+            _log_sent(message, sender, topic_id, MessageKind.PUBLISH)
         item = (message, sender, topic_id, message_id, encoded, cancellation_token)
         if self._last_turn is not None:  # a send before this one waits for a lookup: queue after it
             turn = self._take_turn()
@@ -383,3 +367,10 @@ class RedisSending(RedisCheckpoints):
 def _settle(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _log_sent(message: Any, sender: AgentId | None, receiver: AgentId | TopicId, kind: MessageKind) -> None:
+    """The structured event of a message leaving this worker (as the in-process runtime logs it)."""
+    _event_logger.info(
+        MessageEvent(payload=message, sender=sender, receiver=receiver, kind=kind, delivery_stage=DeliveryStage.SEND)
+    )
