@@ -20,6 +20,7 @@ import hashlib
 from typing import Any
 
 import hiredis
+import redis
 from redis.asyncio import ConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import InvalidResponse, NoScriptError, ResponseError
@@ -184,10 +185,18 @@ class DirectConnection:
         self._drop(RedisConnectionError("The connection was replaced."))
         connection: Any = self._pool.make_connection()  # type: ignore[no-untyped-call]
         await connection.connect()
-        transport: asyncio.Transport = connection._writer.transport  # redis-py's StreamWriter, after its handshake
+        # redis-py's asyncio connection keeps an asyncio StreamReader/StreamWriter pair (redis-py 4.2 to 8 at least).
+        writer, reader = getattr(connection, "_writer", None), getattr(connection, "_reader", None)
+        if not isinstance(writer, asyncio.StreamWriter) or not isinstance(reader, asyncio.StreamReader):
+            await connection.disconnect()
+            raise RuntimeError(
+                f"This redis-py ({redis.__version__}) keeps its connection's socket differently from the versions "
+                "salon-redis knows; install a redis-py release salon-redis supports (see its pyproject.toml)."
+            )
+        transport: asyncio.Transport = writer.transport  # type: ignore[assignment]  # after redis-py's handshake
         replies = _Replies()
         replies.opener = connection  # kept alive: redis-py closes the socket when its connection object is collected
-        buffered = bytes(connection._reader._buffer)  # nothing is expected after the handshake; kept if there is
+        buffered = bytes(getattr(reader, "_buffer", b""))  # nothing is expected after the handshake; kept if there is
         transport.set_protocol(replies)
         replies.transport = transport
         if buffered:
