@@ -46,6 +46,6 @@ async def test_the_main_example_streams_real_tokens_until_its_termination() -> N
 def test_salon_run_runs_the_main_example_offline(tmp_path: Path) -> None:
     done = run_salon("run", str(ROOT / "examples" / "writer_critic.yaml"), "--task", TASK, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
-    assert "(writer) ----------" in done.stdout
+    assert "---------- writer (streaming) ----------" in done.stdout
     assert "Finish reason:" in done.stdout
     assert "Total completion tokens:" in done.stdout
