@@ -176,8 +176,7 @@ class RedisAgentRuntime(RedisControl):
                 await asyncio.wait([self._leaving])  # giving the leases back: let it finish, then take them again
             await self._join()
             self._connected = True
-            if self._writes and self._writer is None:
-                self._writer = asyncio.get_running_loop().create_task(self._flush_writes())
+            self._start_writer()  # what was queued before start()
         except Exception as e:
             _logger.error("Worker %s could not join the cluster: %s", self._worker_id, e)
             if not ready.done():

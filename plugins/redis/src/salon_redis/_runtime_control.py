@@ -106,44 +106,16 @@ class RedisControl(RedisReading):
         self._raise_if_failed()
         method = OPS[op]
         payload = b"" if op != "load" else self._encode_state(agent_id, state)
-        turn = None
-        if agent_id.type not in self._routing.types or self._last_turn is not None:
-            turn = self._take_turn()  # a lookup in Redis first: stay in call order with sends made meanwhile
+        turn = await self._turn_for(agent_id.type, f"call {method} on an agent of")
         try:
-            if not await self._routing.has_type(agent_id.type):
-                raise LookupError(await self._unknown_type(agent_id.type, f"call {method} on an agent of"))
-            if turn is not None and turn[1] is not None:
-                await turn[1]
-            request_id, future = self._queue_control(agent_id, op, payload)
+            head = ["r", self._next_message_id(), agent_id.type, agent_id.key, op]
+            request_id, _, future = self._queue_call(agent_id, head, payload)  # a "send": counted in pending
         finally:
             if turn is not None:
                 self._end_turn(turn)
-        try:
-            if self._rpc_timeout is None:
-                return await future
-            return await asyncio.wait_for(asyncio.shield(future), self._rpc_timeout)
-        except asyncio.CancelledError:
-            self._withdraw(future)
-            raise
-        except TimeoutError:
-            if future.done():
-                raise  # the agent raised it: not a timeout of this call
-            self._withdraw(future)
-            raise await self._timeout_error(agent_id, method) from None
-        finally:
-            self._calls.pop(request_id, None)
-
-    def _withdraw(self, future: asyncio.Future[Any]) -> None:
-        """The caller gave up: a request not written yet is never sent; one already in Redis still runs.
-
-        Unlike an RPC's handler, a control request is not cancelled at its owner: a state is loaded whole
-        or not at all, never half-way.
-        """
-        for op in self._writes:
-            if op[0] == "send" and op[2] is future:
-                self._writes.remove(op)
-                break
-        future.cancel()
+        # Giving up withdraws a request not written yet. One already in Redis is not cancelled at its owner,
+        # unlike an RPC's handler: a state is loaded whole or not at all, never half-way.
+        return await self._await_reply(request_id, future, agent_id, method, lambda: self._unqueue(future))
 
     def _encode_state(self, agent_id: AgentId, state: Mapping[str, Any] | None) -> bytes:
         try:
@@ -156,18 +128,6 @@ class RedisControl(RedisReading):
             ) from e
         self._check_size(("state", "", payload))
         return payload
-
-    def _queue_control(self, agent_id: AgentId, op: str, payload: bytes) -> tuple[str, asyncio.Future[Any]]:
-        """Queue one control request's entry, as ``_queue_send`` queues an RPC's; its reply resolves the future."""
-        request_id = f"{self._worker_id}/{next(self._request_ids)}"
-        stream = self._keys.partition(agent_id.type, partition_of(agent_id.key, self._partitions))
-        header = json.dumps(
-            ["r", self._next_message_id(), agent_id.type, agent_id.key, op, request_id, self._inbox]
-        ).encode()
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._calls[request_id] = future
-        self._write(("send", (stream, header, payload), future))  # kind "send": an entry counted in pending
-        return request_id, future
 
     # ------------------------------------------------------------------ the owner
 

@@ -13,7 +13,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from json.encoder import encode_basestring_ascii as _json_str  # what json.dumps does to one string
 from typing import Any
 
@@ -33,6 +33,9 @@ from ._runtime_wire import encode_message
 __all__ = ["RedisSending"]
 
 _event_logger = logging.getLogger(EVENT_LOGGER_NAME)
+
+Turn = tuple["asyncio.Future[None]", "asyncio.Future[None] | None"]
+"""A call's place in line (see ``RedisSending._take_turn``): its own future and the previous call's."""
 
 _PIPELINED = 1024
 """Writes queued at most before a publish from outside a handler waits for its own write."""
@@ -99,14 +102,8 @@ class RedisSending(RedisCheckpoints):
                 :class:`~salon.exceptions.RemoteException`.
         """
         self._raise_if_failed()
-        turn = None
-        if recipient.type not in self._routing.types or self._last_turn is not None:
-            turn = self._take_turn()  # a lookup in Redis first: keep the call order for what follows
+        turn = await self._turn_for(recipient.type, f"send {type(message).__name__} to")
         try:
-            if not await self._routing.has_type(recipient.type):
-                raise LookupError(await self._unknown_type(recipient.type, f"send {type(message).__name__} to"))
-            if turn is not None and turn[1] is not None:
-                await turn[1]
             token = cancellation_token or CancellationToken()
             if token.is_cancelled():
                 raise asyncio.CancelledError()
@@ -114,34 +111,73 @@ class RedisSending(RedisCheckpoints):
             type_name, content_type, payload = self._check_size(encode_message(self._serialization_registry, message))
             if _event_logger.isEnabledFor(logging.INFO):
                 _log_sent(message, sender, recipient, MessageKind.DIRECT)
-            request_id, stream, future = self._queue_send(
-                message_id, recipient, sender, type_name, content_type, payload
-            )
+            sender_text = "" if sender is None else str(sender)
+            head = ["s", message_id, recipient.type, recipient.key, sender_text, type_name, content_type]
+            request_id, stream, future = self._queue_call(recipient, head, payload)
         finally:
             if turn is not None:
                 self._end_turn(turn)
+        token.add_callback(lambda: self._cancel_call(request_id, stream, future))
+        # Giving up (cancelled, or rpc_timeout) tells the handler, through its token.
+        result = await self._await_reply(request_id, future, recipient, type(message).__name__, token.cancel)
+        if token.is_cancelled():
+            raise asyncio.CancelledError()
+        return result
+
+    async def _turn_for(self, agent_type: str, action: str) -> Turn | None:
+        """Wait until a call to ``agent_type`` may queue its entry; the caller ends the turn it returns.
+
+        The type is looked up in Redis unless it is known here; while that lookup (or an earlier call's) is
+        in flight, calls take turns, so entries are queued in the order the calls were made.
+
+        Raises:
+            LookupError: no worker ever registered ``agent_type`` (``action`` says what was tried).
+        """
+        turn = None
+        if agent_type not in self._routing.types or self._last_turn is not None:
+            turn = self._take_turn()
         try:
-            token.add_callback(lambda: self._cancel_call(request_id, stream, future))
-            try:
-                if self._rpc_timeout is None:
-                    result = await future
-                else:
-                    result = await asyncio.wait_for(asyncio.shield(future), self._rpc_timeout)
-            except asyncio.CancelledError:
-                token.cancel()  # the caller gave up: tell the handler
-                raise
-            except TimeoutError:
-                if future.done():
-                    raise  # the handler's own TimeoutError, not rpc_timeout
-                token.cancel()
-                raise await self._timeout_error(recipient, type(message).__name__) from None
-            if token.is_cancelled():
-                raise asyncio.CancelledError()
-            return result
+            if not await self._routing.has_type(agent_type):
+                raise LookupError(await self._unknown_type(agent_type, action))
+            if turn is not None and turn[1] is not None:
+                await turn[1]
+        except BaseException:
+            if turn is not None:
+                self._end_turn(turn)
+            raise
+        return turn
+
+    async def _await_reply(
+        self,
+        request_id: str,
+        future: asyncio.Future[Any],
+        recipient: AgentId,
+        what: str,
+        give_up: Callable[[], object],
+    ) -> Any:
+        """The reply to a queued call, within ``rpc_timeout``; ``give_up`` runs when the caller stops waiting.
+
+        Raises:
+            TimeoutError: no reply within ``rpc_timeout`` (``UndeliverableException``: no live worker hosts
+                the type); a ``TimeoutError`` the handler raised itself comes through as it is.
+            asyncio.CancelledError: the caller was cancelled.
+        """
+        try:
+            if self._rpc_timeout is None:
+                return await future
+            return await asyncio.wait_for(asyncio.shield(future), self._rpc_timeout)
+        except asyncio.CancelledError:
+            give_up()
+            raise
+        except TimeoutError:
+            if future.done():
+                raise  # the handler's own TimeoutError, not rpc_timeout
+            give_up()
+            raise await self._timeout_error(recipient, what) from None
         finally:
             self._calls.pop(request_id, None)
 
-    def _take_turn(self) -> tuple[asyncio.Future[None], asyncio.Future[None] | None]:
+    def _take_turn(self) -> Turn:
         """A place in line for a send or publish that must await something before it is queued.
 
         Messages are queued for Redis in the order ``send_message`` and ``publish_message`` were called,
@@ -152,7 +188,7 @@ class RedisSending(RedisCheckpoints):
         previous, self._last_turn = self._last_turn, mine
         return mine, previous
 
-    def _end_turn(self, turn: tuple[asyncio.Future[None], asyncio.Future[None] | None]) -> None:
+    def _end_turn(self, turn: Turn) -> None:
         mine, previous = turn
         if self._last_turn is mine:
             self._last_turn = None
@@ -161,35 +197,28 @@ class RedisSending(RedisCheckpoints):
         elif not mine.done():
             mine.set_result(None)
 
-    def _queue_send(
-        self,
-        message_id: str,
-        recipient: AgentId,
-        sender: AgentId | None,
-        type_name: str,
-        content_type: str,
-        payload: bytes,
-    ) -> tuple[str, str, asyncio.Future[Any]]:
-        """Queue one RPC's entry; return its request id, its stream and the future its reply resolves."""
+    def _queue_call(self, recipient: AgentId, head: list[str], payload: bytes) -> tuple[str, str, asyncio.Future[Any]]:
+        """Queue an entry that expects a reply (an RPC, a control request) in ``recipient``'s partition.
+
+        Its header is ``head`` followed by the request id and this worker's inbox. Returns the request id,
+        the stream and the future the reply resolves.
+        """
         request_id = f"{self._worker_id}/{next(self._request_ids)}"
         stream = self._keys.partition(recipient.type, partition_of(recipient.key, self._partitions))
-        header = json.dumps(
-            [
-                "s",
-                message_id,
-                recipient.type,
-                recipient.key,
-                "" if sender is None else str(sender),
-                type_name,
-                content_type,
-                request_id,
-                self._inbox,
-            ]
-        ).encode()
+        header = json.dumps([*head, request_id, self._inbox]).encode()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._calls[request_id] = future
         self._write(("send", (stream, header, payload), future))
         return request_id, stream, future
+
+    def _unqueue(self, future: asyncio.Future[Any]) -> bool:
+        """Take a call's entry out of the write queue if it is still there (cancelling its future)."""
+        for op in self._writes:
+            if op[0] == "send" and op[2] is future:
+                self._writes.remove(op)
+                future.cancel()
+                return True
+        return False
 
     async def _timeout_error(self, recipient: AgentId, what: str) -> Exception:
         hosts = self._keys.hosts(recipient.type)
@@ -321,11 +350,8 @@ class RedisSending(RedisCheckpoints):
         return found
 
     def _cancel_call(self, request_id: str, stream: str, future: asyncio.Future[Any]) -> None:
-        for op in self._writes:
-            if op[0] == "send" and op[2] is future:  # never left this process: nothing to tell anyone
-                self._writes.remove(op)
-                future.cancel()
-                return
+        if self._unqueue(future):  # never left this process: nothing to tell anyone
+            return
         if request_id in self._calls:
             self._spawn_helper(self._send_cancel(request_id, stream, future))
 

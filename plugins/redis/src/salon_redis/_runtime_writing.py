@@ -23,13 +23,9 @@ from ._runtime_connection import DirectConnection, HashedScript
 from ._runtime_keys import Keys
 from ._runtime_scripts import BATCH, STALE
 
-__all__ = ["BATCH_SCRIPT", "INBOX_MAXLEN", "Fence", "RedisWriting", "Reply", "TakenEntries", "Write"]
+__all__ = ["BATCH_SCRIPT", "Fence", "RedisWriting", "Reply", "TakenEntries", "Write"]
 
 _logger = logging.getLogger(TRACE_LOGGER_NAME)
-
-INBOX_MAXLEN = 100_000
-"""Replies kept at most in one worker's inbox (approximate trim, in the ``BATCH`` script); a live worker keeps it
-near empty."""
 
 _STALE_RETRIES = 5
 """Times a batch of publishes is resolved again when the cluster's subscriptions changed meanwhile."""
@@ -128,7 +124,12 @@ class RedisWriting(SingleThreadedAgentRuntime):
         message instead of losing what it published.
         """
         self._writes.append(op)
-        if self._writer is None and self._connected and not self._reader_holds_writes:
+        if not self._reader_holds_writes:
+            self._start_writer()
+
+    def _start_writer(self) -> None:
+        """Start the writer task if writes wait, none runs, and the runtime is connected."""
+        if self._writes and self._writer is None and self._connected:
             loop = self._loop or asyncio.get_running_loop()
             self._writer = loop.create_task(self._flush_writes())
 
@@ -186,9 +187,7 @@ class RedisWriting(SingleThreadedAgentRuntime):
     def _release_writes(self) -> None:
         """Hand queued writes back to the writer task."""
         self._reader_holds_writes = False
-        if self._writes and self._writer is None and self._connected:
-            loop = self._loop or asyncio.get_running_loop()
-            self._writer = loop.create_task(self._flush_writes())
+        self._start_writer()
 
     def _carried_batch(self) -> tuple[list[Write], tuple[Any, ...] | None]:
         """What the reader sends before its next read: the queued writes and their command (if the writer is idle)."""
